@@ -1,0 +1,46 @@
+"""Hidden checks, used only when grading: random shapes and seeds the students never see,
+judged against independent references (TensorFlow autodiff and finite differences).
+
+A hidden test cell calls, inside nbgrader's hidden-test markers,
+
+    from autograder.hidden import grade; grade("affine_backward", affine_backward)
+
+The same `Case`/`judge` split as the visible checks (utils.checks.core) lets the grader judge
+recorded outputs outside the student's kernel.
+"""
+from __future__ import annotations
+
+import importlib
+
+from utils.checks.core import CheckFailure, Registry, run_checks
+
+MODULES = ("perceptron", "backprop", "softmax")
+
+
+def registries():
+    """Each notebook's registry, imported one at a time (a lookup stops at the first match)."""
+    for module in MODULES:
+        yield importlib.import_module(f"{__name__}.{module}").checks
+
+
+def find(name: str) -> Registry:
+    for reg in registries():
+        if name in reg.factories:
+            return reg
+    raise KeyError(f"no hidden check named {name!r}")
+
+
+def grade(name: str, fn) -> None:
+    """Run the hidden checks of `name` on `fn`.
+
+    A failure is re-raised from here with its message only: a traceback through this package
+    would print hidden check code into the student's feedback.
+    """
+    try:
+        count = run_checks(find(name), name, fn, quiet=True)
+    except CheckFailure as exc:
+        failure = str(exc)
+    else:
+        print(f"\N{HEAVY CHECK MARK} {name}: {count} hidden check{'s' * (count != 1)} passed")
+        return
+    raise CheckFailure(f"hidden checks: {failure}") from None

@@ -1,0 +1,75 @@
+"""The bundled sample class: three submissions per assignment, graded end to end with nbgrader.
+
+- `sample-solution`: the release notebook with every answer cell filled from the source;
+- `sample-blank`: the release notebook as a student receives it;
+- `sample-half-right`: the release notebook with the answers in `samples/NN/half_right.py`.
+
+`samples/NN/half_right.py` starts with `# expected score: N`; tests assert the grade matches.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+from .build import canonical
+
+STUDENTS = ("sample-solution", "sample-blank", "sample-half-right")
+_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+_BLOCK = re.compile(r"^# %% (\S+)\s*$", re.MULTILINE)
+
+
+def _is_answer(cell) -> bool:
+    return cell.metadata.get("nbgrader", {}).get("solution", False)
+
+
+def _grade_id(cell) -> str:
+    return cell.metadata["nbgrader"]["grade_id"]
+
+
+def solution_answers(course: Path, assignment: str) -> dict[str, str]:
+    """Answer-cell text of the instructor notebook, solution markers removed."""
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {_grade_id(c): "\n".join(l for l in c.source.splitlines() if not _MARKERS.match(l))
+            for c in nb.cells if _is_answer(c)}
+
+
+def half_right_answers(assignment: str) -> tuple[dict[str, str], int]:
+    """The half-right student's answers by grade id, and the score the file says they earn."""
+    text = (paths.SAMPLES / assignment / "half_right.py").read_text(encoding="utf-8")
+    expected = re.search(r"^# expected score: (\d+(?:\.\d+)?)\s*$", text, re.MULTILINE)
+    if not expected:
+        raise ValueError(f"samples/{assignment}/half_right.py must start with '# expected score: N'")
+    parts = _BLOCK.split(text)
+    answers = {gid: body.strip("\n") for gid, body in zip(parts[1::2], parts[2::2])}
+    return answers, float(expected.group(1))
+
+
+def fill(release_nb, answers: dict[str, str]):
+    nb = nbformat.from_dict(release_nb)
+    unknown = set(answers) - {_grade_id(c) for c in nb.cells if _is_answer(c)}
+    if unknown:
+        raise ValueError(f"answers for cells that are not answer cells: {sorted(unknown)}")
+    for cell in nb.cells:
+        if _is_answer(cell) and _grade_id(cell) in answers:
+            cell.source = answers[_grade_id(cell)]
+    return nb
+
+
+def write_submissions(course: Path, assignment: str) -> dict[str, Path]:
+    """Put the three sample submissions into nbgrader's `submitted/` folder."""
+    release_nb = nbformat.read(paths.RELEASE / assignment / f"{assignment}.ipynb", as_version=4)
+    notebooks = {
+        "sample-solution": fill(release_nb, solution_answers(course, assignment)),
+        "sample-blank": fill(release_nb, {}),
+        "sample-half-right": fill(release_nb, half_right_answers(assignment)[0]),
+    }
+    written = {}
+    for student, nb in notebooks.items():
+        target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(canonical(nb), encoding="utf-8")
+        written[student] = target
+    return written

@@ -1,0 +1,34 @@
+"""nbgrader configuration for this course (copied into the generated course folder)."""
+c = get_config()  # noqa: F821  (nbgrader provides it)
+
+c.CourseDirectory.course_id = "dl-course"
+c.CourseDirectory.root = "."
+
+# What a student starts from in an answer cell.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A test cell fails only by raising. TensorFlow and friends write log lines to stderr, which
+# nbgrader would otherwise count as a failure, so stderr is dropped from graded cells.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]"
+
+# A student deleting a test cell must not lose (or dodge) it: restore it from the source.
+c.OverwriteCells.add_missing_cells = True
+
+# Cells tagged `skip-execution` would otherwise be skipped: a blank notebook with skipped
+# tests would pass. Only a tag no student can guess is honoured.
+c.Execute.skip_cells_with_tag = "instructor-skip-execution-8f3c"
+
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# Feedback shows the student their graded notebook, minus the hidden tests: in the cell source
+# and in the traceback lines IPython quotes from test cells.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+from autograder.feedback import StripTestTracebacks  # noqa: E402  (the repo is on PYTHONPATH)
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
+                                    CSSHTMLHeaderPreprocessor]
