@@ -156,4 +156,4 @@ def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRAD
 
 def main() -> None:
     for path in build_release():
-        print(f"released {path.relative_to(paths.ROOT)}")
+        print(f"released {path}")

@@ -58,9 +58,9 @@ def fill(release_nb, answers: dict[str, str]):
     return nb
 
 
-def write_submissions(course: Path, assignment: str) -> dict[str, Path]:
+def write_submissions(course: Path, assignment: str, release_dir: Path = paths.RELEASE) -> dict[str, Path]:
     """Put the three sample submissions into nbgrader's `submitted/` folder."""
-    release_nb = nbformat.read(paths.RELEASE / assignment / f"{assignment}.ipynb", as_version=4)
+    release_nb = nbformat.read(release_dir / assignment / f"{assignment}.ipynb", as_version=4)
     notebooks = {
         "sample-solution": fill(release_nb, solution_answers(course, assignment)),
         "sample-blank": fill(release_nb, {}),

@@ -11,15 +11,15 @@ recorded outputs outside the student's kernel.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from utils.checks.core import CheckFailure, Registry, run_checks
 
-MODULES = ("perceptron", "backprop", "softmax")
 
 
 def registries():
     """Each notebook's registry, imported one at a time (a lookup stops at the first match)."""
-    for module in MODULES:
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "core"):
         yield importlib.import_module(f"{__name__}.{module}").checks
 
 

@@ -9,16 +9,15 @@ with the instructor (`autograder/hidden`) and are never installed for students.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from .core import CheckFailure, Registry, run_checks
 
-# assignment modules, imported on first use (each is cheap: TensorFlow is never imported here)
-MODULES = ("perceptron", "backprop", "softmax")
 
 
 def registries():
     """Each notebook's registry, imported one at a time (a lookup stops at the first match)."""
-    for module in MODULES:
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name != "core"):
         yield importlib.import_module(f"{__name__}.{module}").checks
 
 

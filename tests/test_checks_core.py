@@ -1,0 +1,80 @@
+"""The check framework: messages a student can act on, and failures that cannot slip through."""
+import numpy as np
+import pytest
+
+from utils.checks.core import (Case, CheckFailure, Registry, expect_array, expect_close, random_array,
+                               run_checks)
+
+
+def _registry():
+    reg = Registry("demo")
+
+    @reg.exercise("double")
+    def _cases():
+        x = np.array([1.0, 2.0, 3.0])
+        yield Case((x,), lambda out: expect_close("double(x)", out, 2 * x), label="x = [1, 2, 3]")
+
+    return reg
+
+
+def test_pass_prints_summary(capsys):
+    assert run_checks(_registry(), "double", lambda x: 2 * x) == 1
+    assert "double: 1 check passed" in capsys.readouterr().out
+
+
+def test_wrong_answer_says_expected_and_got():
+    with pytest.raises(CheckFailure) as info:
+        run_checks(_registry(), "double", lambda x: 3 * x)
+    msg = str(info.value)
+    assert "double, case 1/1 (x = [1, 2, 3])" in msg
+    assert "expected: [2., 4., 6.]" in msg and "got:      [3., 6., 9.]" in msg
+
+
+def test_not_implemented_and_student_errors():
+    def stub(x):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure, match="not implemented yet"):
+        run_checks(_registry(), "double", stub)
+    with pytest.raises(CheckFailure, match=r"raised ZeroDivisionError: division by zero on x = \[1, 2, 3\]"):
+        run_checks(_registry(), "double", lambda x: 1 / 0)
+    with pytest.raises(CheckFailure, match="expected a function, got int"):
+        run_checks(_registry(), "double", 42)
+
+
+def test_student_cannot_mutate_the_case():
+    def in_place(x):
+        x *= 2
+        return x
+
+    reg = _registry()
+    run_checks(reg, "double", in_place)   # passes: it got a copy
+    run_checks(reg, "double", in_place)   # and the case is intact for the next run
+
+
+def test_expect_array_rejects_nan_shape_and_type():
+    with pytest.raises(CheckFailure, match="NaN/inf"):
+        expect_array("p", np.array([np.nan, 1.0]))
+    with pytest.raises(CheckFailure, match=r"shape \(2,\), expected \(3,\)"):
+        expect_array("p", np.zeros(2), shape=(3,))
+    with pytest.raises(CheckFailure, match="numpy array, got dict"):
+        expect_array("p", {})
+
+
+def test_random_array_away_from_zero():
+    x = random_array(np.random.default_rng(0), 1000, away_from_zero=1e-2)
+    assert np.min(np.abs(x)) >= 1e-2
+
+
+def test_hidden_failure_hides_check_code():
+    """A hidden failure is re-raised with no traceback into the hidden modules."""
+    from autograder.hidden import grade
+
+    def wrong(X, w, b):
+        return np.zeros(len(X), dtype=int)
+
+    with pytest.raises(CheckFailure) as info:
+        grade("perceptron_predict", wrong)
+    assert str(info.value).startswith("hidden checks: perceptron_predict")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.traceback[-1].path.name == "__init__.py"  # raised from grade() itself
