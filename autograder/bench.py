@@ -36,7 +36,7 @@ def time_sample_class(course: Path, release: Path) -> tuple[float, int]:
     t0 = time.perf_counter()
     n = 0
     for a in build.assignment_ids():
-        n += len(sample_class.write_submissions(course, a, release))
+        n += len(sample_class.write_submissions(course / "submitted", a, course, release))
         grade.autograde(course, a)
     return time.perf_counter() - t0, n
 

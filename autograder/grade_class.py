@@ -71,6 +71,10 @@ def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict
                 evidence = f.read(lim.max_file_mb << 20)
         verdicts = judge_notebook(executed, cells, evidence, stopped=run["message"])
         problems = sorted({c["error"] for c in cells if c["status"] in ("timeout", "died", "not run")})
+        answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(executed.cells)
+                   if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        problems += [f"answer cell `{answers[c['index']]}` raised {c['error']}" for c in cells
+                     if c["status"] == "error" and c["index"] in answers]
         if run["status"] != "ok":
             problems.append(run["message"])
         return {"notebook": nbformat.writes(executed), "verdicts": [asdict(v) for v in verdicts],
