@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import fcntl
 import json
 import multiprocessing
 import os
@@ -188,7 +189,14 @@ def _unanswered(source_nb, reason: str):
 
 
 def _write_course(course, assignment, results, student_nbs, graded, source_nb) -> None:
-    """The single writer: submissions and results into the course folder, then nbgrader."""
+    """The single writer: submissions and results into the course folder, then nbgrader.
+    A lock file makes grading runs that share a course folder take turns here."""
+    with open(course / ".grader.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_course_locked(course, assignment, results, student_nbs, graded, source_nb)
+
+
+def _write_course_locked(course, assignment, results, student_nbs, graded, source_nb) -> None:
     # Results of earlier runs stay: nbgrader regrades every submission in the folder, and a student
     # graded before must keep their verdicts.
     results_dir = course / "grader_results" / assignment
