@@ -66,13 +66,15 @@ def run(job: Path) -> None:
     # `skip_cells_with_tag`: a tag no student can guess (the default would let them skip cells)
     client = CappedClient(nb, timeout=limits["cell_timeout"], allow_errors=True,
                           interrupt_on_timeout=False, kernel_name="python3",
-                          skip_cells_with_tag="grader-never-skips-7c1e",
+                          skip_cells_with_tag="grader-never-skips-7c1e", shutdown_kernel="immediate",
                           resources={"metadata": {"path": str(work)}})
     client.max_output_chars = limits["max_output_chars"]
     client.chars, client.truncated = {}, set()
     cells: list[dict] = []
     stopped: str | None = None   # why the remaining cells did not run
+    t0 = time.monotonic()
     with client.setup_kernel():
+        print(f"kernel started in {time.monotonic() - t0:.2f} s", flush=True)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -102,6 +104,8 @@ def run(job: Path) -> None:
                 error = (error + "; " if error else "") + "output truncated"
             cells.append({"index": index, "status": status, "error": error,
                           "evidence": [start, _evidence_size(job)]})
+        print(f"cells ran in {time.monotonic() - t0:.2f} s", flush=True)
+    print(f"kernel stopped at {time.monotonic() - t0:.2f} s", flush=True)
     nbformat.write(nb, job / "executed.ipynb")
     (job / "cells.json").write_text(json.dumps(cells))
 

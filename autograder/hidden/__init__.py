@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from utils.checks import NOT_CHECKS, evidence
+from utils.checks import NOT_CHECKS, evidence, find_in
 from utils.checks.core import CheckFailure, Registry, run_checks
 
 
@@ -30,10 +30,7 @@ def registries():
 
 
 def find(name: str) -> Registry:
-    for reg in registries():
-        if name in reg.factories:
-            return reg
-    raise KeyError(f"no hidden check named {name!r}")
+    return find_in(__name__, __path__, name)
 
 
 def grade(name: str, fn) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 from .core import CheckFailure, Registry, run_checks
 
@@ -23,11 +25,33 @@ def registries():
         yield importlib.import_module(f"{__name__}.{module}").checks
 
 
-def find(name: str) -> Registry:
-    for reg in registries():
+def likely_modules(package_path, name: str) -> list[str]:
+    """Modules whose source registers `name`: found without importing the others, so a test cell
+    does not pay for every notebook's imports (several load TensorFlow)."""
+    pattern = re.compile(r"""\.exercise\(\s*["']%s["']""" % re.escape(name))
+    found = []
+    for m in sorted(pkgutil.iter_modules(package_path), key=lambda m: m.name):
+        path = Path(getattr(m.module_finder, "path", "")) / f"{m.name}.py"
+        if m.name not in NOT_CHECKS and path.is_file() and pattern.search(path.read_text(encoding="utf-8")):
+            found.append(m.name)
+    return found
+
+
+def find_in(package: str, package_path, name: str) -> Registry:
+    """The registry of `package` that has a check `name`."""
+    for module in likely_modules(package_path, name):
+        reg = importlib.import_module(f"{package}.{module}").checks
+        if name in reg.factories:
+            return reg
+    for module in sorted(m.name for m in pkgutil.iter_modules(package_path) if m.name not in NOT_CHECKS):
+        reg = importlib.import_module(f"{package}.{module}").checks
         if name in reg.factories:
             return reg
     raise KeyError(f"there is no check named {name!r}; check the spelling in the test cell")
+
+
+def find(name: str) -> Registry:
+    return find_in(__name__, __path__, name)
 
 
 def check(name: str, fn) -> None:
