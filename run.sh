@@ -15,6 +15,7 @@ PY=$VENV/bin/python
 # Offline data for tests and CI: ../shared/data beside the repo (utils.data.use_offline_cache).
 export COURSE_DATA="${COURSE_DATA:-$(cd .. && pwd)/shared/data}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"   # TensorFlow start-up chatter is not a warning
 
 ensure_env() {
   local stamp=$VENV/.installed-$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)

@@ -2,6 +2,8 @@
 
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
     python -m autograder sample-class   # build, then autograde the bundled sample class
+    python -m autograder grade ASSIGNMENT SUBMISSIONS [--executor local|dask|tcp://...] [--workers N]
+                                        # grade a class (see autograder/grade_class.py)
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-from . import build, grade, paths, sample_class
+from . import build, grade, grade_class, paths, sample_class
 
 
 def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE) -> list[grade.Score]:
@@ -34,12 +36,29 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "sample-class"])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="source/ -> release/")
+    sub.add_parser("sample-class", help="build, then grade the bundled sample class")
+    g = sub.add_parser("grade", help="grade a class's submissions of one assignment")
+    g.add_argument("assignment")
+    g.add_argument("submissions", help="nbgrader submitted/ folder, a flat folder or zip, or a folder per student")
+    g.add_argument("--course", help="nbgrader course folder (default build/course)")
+    g.add_argument("--executor", default="local",
+                   help="local (process pool), dask (a local Dask cluster) or a Dask scheduler address")
+    g.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
+    g.add_argument("--id-pattern", default=grade_class.intake.DEFAULT_ID,
+                   help="regex with a `student` group taking the id from a file name (flat folders, zips)")
     args = parser.parse_args(argv)
     if args.command == "build":
         build.main()
-    else:
+    elif args.command == "sample-class":
         run_sample_class()
+    else:
+        try:
+            grade_class.main(args.assignment, args.submissions, args.course, args.executor,
+                             args.workers, args.id_pattern)
+        except Exception as exc:   # the grader itself broke (not a student): say so, exit non-zero
+            raise SystemExit(f"grading failed: {type(exc).__name__}: {exc}") from exc
 
 
 if __name__ == "__main__":

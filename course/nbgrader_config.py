@@ -28,7 +28,21 @@ c.Execute.interrupt_on_timeout = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from autograder.feedback import StripTestTracebacks  # noqa: E402  (the repo is on PYTHONPATH)
+from autograder.preprocessors import StripTestTracebacks  # noqa: E402  (the repo is on PYTHONPATH)
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]
+
+# `python -m autograder grade` has already executed and judged every submission in a sandbox; nbgrader
+# then scores the results instead of running student code itself (see autograder/preprocessors.py).
+import os  # noqa: E402
+
+if os.environ.get("COURSE_GRADER_RESULTS"):
+    from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, LimitOutput,  # noqa: E402
+                                        SaveAutoGrades)
+
+    from autograder.preprocessors import InjectResults  # noqa: E402
+
+    c.Autograde.autograde_preprocessors = [InjectResults, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

@@ -1,0 +1,55 @@
+"""nbconvert preprocessors that nbgrader runs for this course (configured in course/nbgrader_config.py)."""
+import os
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+RESULTS_ENV = "COURSE_GRADER_RESULTS"
+
+
+class StripTestTracebacks(Preprocessor):
+    """Reduce a failed test cell's traceback to its message.
+
+    IPython tracebacks quote the lines around the failing call, which in a test cell are the
+    hidden tests. The message (what was expected, what came back) is what a student needs.
+    """
+
+    enabled = Bool(True)  # nbconvert skips preprocessors that are not enabled
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        return cell, resources
+
+
+class InjectResults(Preprocessor):
+    """Take each cell's outputs from the grader's results instead of executing the notebook.
+
+    `python -m autograder grade` executes submissions in sandboxes, in parallel, and judges them
+    outside the student's kernel; it writes `$COURSE_GRADER_RESULTS/<student>/<notebook>.ipynb`
+    with the verdicts as test-cell outputs. nbgrader then only scores and records them, as the
+    single writer of the gradebook. Cells are matched by id (the grader keeps them stable).
+    """
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = Path(os.environ[RESULTS_ENV]) / info["student"] / f"{info['notebook']}.ipynb"
+        done = {c.get("id"): c for c in nbformat.read(path, as_version=4).cells} if path.exists() else {}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            result = done.get(cell.get("id"))
+            if result is None:
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="GraderError", evalue="this cell has no result from the grader",
+                    traceback=["GraderError: this cell has no result from the grader"])]
+            else:
+                cell.outputs, cell.execution_count = result.outputs, result.get("execution_count")
+        return nb, resources

@@ -1,0 +1,120 @@
+"""Execute one submission's notebook: the part of grading that runs inside the sandbox.
+
+    python -m autograder.runner JOB_DIR
+
+JOB_DIR holds `notebook.ipynb` and `limits.json`; this writes `executed.ipynb` and
+`cells.json` (for every code cell: how it ended, and which evidence lines it wrote). The kernel
+writes evidence to `evidence.jsonl` (see utils.checks.evidence); nothing here judges anything.
+Only the standard library, nbformat and nbclient are used, so the sandbox needs nothing else
+from the course.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+EVIDENCE = "evidence.jsonl"
+
+
+class CappedClient(NotebookClient):
+    """A notebook client that keeps at most `max_output_chars` of output per cell."""
+
+    max_output_chars = 100_000
+
+    def output(self, outs, msg, display_id, cell_index):
+        if cell_index in self.truncated:
+            return None
+        self.chars[cell_index] = self.chars.get(cell_index, 0) + len(json.dumps(msg["content"]))
+        if self.chars[cell_index] > self.max_output_chars:
+            self.truncated.add(cell_index)
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stdout",
+                text=f"\n[grader: output truncated after {self.max_output_chars} characters]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _evidence_size(job: Path) -> int:
+    try:
+        return (job / EVIDENCE).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _error_text(cell) -> str:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue')}"
+    return ""
+
+
+def run(job: Path) -> None:
+    limits = json.loads((job / "limits.json").read_text())
+    nb = nbformat.read(job / "notebook.ipynb", as_version=4)
+    work = job / "work"
+    work.mkdir(exist_ok=True)
+    os.environ["COURSE_EVIDENCE"] = str(job / EVIDENCE)
+    deadline = time.monotonic() + limits["notebook_timeout"]
+
+    client = CappedClient(nb, timeout=limits["cell_timeout"], allow_errors=True,
+                          interrupt_on_timeout=False, kernel_name="python3",
+                          resources={"metadata": {"path": str(work)}})
+    client.max_output_chars = limits["max_output_chars"]
+    client.chars, client.truncated = {}, set()
+    cells: list[dict] = []
+    stopped: str | None = None   # why the remaining cells did not run
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if stopped is None and time.monotonic() > deadline:
+                stopped = f"the notebook ran past its {limits['notebook_timeout']} s limit"
+            if stopped is not None:
+                cells.append({"index": index, "status": "not run", "error": stopped})
+                continue
+            start = _evidence_size(job)
+            status, error = "ok", ""
+            remaining = max(1, int(deadline - time.monotonic()))
+            client.timeout = min(limits["cell_timeout"], remaining)
+            try:
+                client.execute_cell(cell, index)
+                error = _error_text(cell)
+                status = "error" if error else "ok"
+            except CellTimeoutError:
+                status, error = "timeout", f"the cell ran past the {client.timeout} s limit"
+                if not _recovered(client):
+                    stopped = f"the kernel was stuck in cell {index} and was stopped"
+            except DeadKernelError:
+                status, error = "died", "the kernel died (exit, crash, or out of memory)"
+                stopped = f"the kernel died in cell {index}"
+            except CellExecutionError as exc:  # not raised with allow_errors, kept for safety
+                status, error = "error", str(exc).splitlines()[-1]
+            if index in client.truncated:
+                error = (error + "; " if error else "") + "output truncated"
+            cells.append({"index": index, "status": status, "error": error,
+                          "evidence": [start, _evidence_size(job)]})
+    nbformat.write(nb, job / "executed.ipynb")
+    (job / "cells.json").write_text(json.dumps(cells))
+
+
+def _recovered(client: NotebookClient) -> bool:
+    """After a timeout: interrupt, and check the kernel answers again within a few seconds."""
+    try:
+        client.km.interrupt_kernel()
+        probe = nbformat.v4.new_code_cell("pass")
+        client.timeout = 10
+        client.execute_cell(probe, 0)
+        return True
+    except Exception:
+        return False
+
+
+if __name__ == "__main__":
+    run(Path(sys.argv[1]))

@@ -1,0 +1,217 @@
+"""Run one submission's notebook contained: its own folder, limits, and (with bubblewrap) its own view
+of the machine.
+
+What is protected, and how:
+- **Files.** The job runs in a fresh temporary folder outside the course directory holding the
+  notebook, a copy of `utils`, the runner and the one hidden-check module it needs. Under
+  bubblewrap (`bwrap`, Debian package `bubblewrap`) the kernel sees only that folder (read-write),
+  the system and Python installation (read-only), a private /tmp, and the course data (read-only):
+  not `source/`, not the gradebook, not other students' work, not the rest of the repository.
+- **Network and processes.** bwrap unshares every namespace: no network but its own loopback, no
+  view of other processes; everything dies with the grader.
+- **Time.** A per-cell limit (in the runner) and a per-notebook wall-clock limit (here: the whole
+  process group is killed).
+- **Memory, processes, output.** `RLIMIT_AS` (memory), `RLIMIT_NPROC` (processes), `RLIMIT_FSIZE`
+  (file size) and `RLIMIT_CORE`; when the grader runs as root, where `RLIMIT_NPROC` does not apply,
+  a cgroup (v1 `pids`/`memory`, or v2) caps processes and memory instead when one can be made.
+  Output per cell is capped by the runner.
+Not protected without bwrap (the fallback when it is missing or cannot start): reading any file the
+grading user can read, and the network. `contained()` says which mode is in use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import paths
+
+ROOT = paths.ROOT
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout: int = 120          # seconds per cell
+    notebook_timeout: int = 600      # seconds for the whole notebook
+    memory_mb: int = 4096            # address space of every process (TensorFlow needs ~3 GB)
+    max_procs: int = 256             # processes and threads (TensorFlow starts dozens)
+    max_output_chars: int = 100_000  # per cell
+    max_file_mb: int = 256           # largest file the notebook may write
+
+
+@lru_cache(maxsize=1)
+def bwrap() -> str | None:
+    """Path of a working bubblewrap, or None."""
+    exe = shutil.which("bwrap")
+    if not exe:
+        return None
+    probe = subprocess.run([exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                           capture_output=True)
+    return exe if probe.returncode == 0 else None
+
+
+def contained() -> str:
+    return "bubblewrap" if bwrap() else "resource limits only (bwrap unavailable)"
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def prepare(job: Path, notebook, hidden_module: str, limits: Limits) -> None:
+    """Write what the job needs, and nothing more, into `job`."""
+    import nbformat
+    lib = job / "lib"
+    _copy_tree(ROOT / "utils", lib / "utils")
+    (lib / "autograder" / "hidden").mkdir(parents=True)
+    (lib / "autograder" / "__init__.py").write_text("")
+    shutil.copy(ROOT / "autograder" / "runner.py", lib / "autograder" / "runner.py")
+    for name in ("__init__.py", f"{hidden_module}.py"):
+        shutil.copy(ROOT / "autograder" / "hidden" / name, lib / "autograder" / "hidden" / name)
+    (job / "work").mkdir()
+    nbformat.write(notebook, job / "notebook.ipynb")
+    (job / "limits.json").write_text(json.dumps(asdict(limits)))
+
+
+def _env(job_inside: str, data: str | None) -> dict[str, str]:
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": f"{job_inside}/work",
+        "PYTHONPATH": f"{job_inside}/lib",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "NBGRADER_EXECUTION": "autograde",
+        "COURSE_FAST": os.environ.get("COURSE_FAST", "0"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if data:
+        env["COURSE_DATA"] = data
+    return env
+
+
+def command(job: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line that runs the job, and its environment."""
+    data = os.environ.get("COURSE_DATA")
+    data = data if data and Path(data).is_dir() else None
+    runner = [sys.executable, "-m", "autograder.runner"]
+    exe = bwrap()
+    if not exe:
+        return runner + [str(job)], _env(str(job), data)
+    args = [exe, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for d in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
+        if Path(d).exists():
+            args += ["--ro-bind", d, d]
+    # the Python installation and the environment (the venv may live inside the repository:
+    # bind only those folders, never the repository itself)
+    for d in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+        args += ["--ro-bind", d, d]
+    args += ["--bind", str(job), "/job", "--chdir", "/job/work"]
+    if data:
+        args += ["--ro-bind", os.path.realpath(data), "/data"]
+    env = _env("/job", "/data" if data else None)
+    args += ["--clearenv"]
+    for k, v in env.items():
+        args += ["--setenv", k, v]
+    return args + runner + ["/job"], {}
+
+
+class _Cgroup:
+    """A cgroup capping processes and memory, when the grader may make one (root); else no-op."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.dirs: list[Path] = []
+        if os.geteuid() != 0:
+            return
+        v1 = {"pids": {"pids.max": str(limits.max_procs)},
+              "memory": {"memory.limit_in_bytes": str((limits.memory_mb + 512) << 20)}}
+        for controller, settings in v1.items():
+            base = Path("/sys/fs/cgroup") / controller
+            try:
+                d = base / "dl-course" / name
+                d.mkdir(parents=True)
+                for key, value in settings.items():
+                    (d / key).write_text(value)
+                self.dirs.append(d)
+            except OSError:
+                continue
+
+    def enter(self) -> None:   # in the child, before exec
+        for d in self.dirs:
+            try:
+                (d / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                pass
+
+    def kill_and_remove(self) -> None:
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    pids = [int(p) for p in (d / "cgroup.procs").read_text().split()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.05)
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+
+
+def run(job: Path, limits: Limits) -> dict:
+    """Execute the prepared job; return {"status", "seconds", "message"} about the process itself."""
+    args, env = command(job)
+    cgroup = _Cgroup(job.name, limits)
+    inside_bwrap = bool(bwrap())
+
+    def preexec() -> None:
+        cgroup.enter()
+        mem = limits.memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_procs, limits.max_procs))
+        fsize = limits.max_file_mb << 20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    t0 = time.perf_counter()
+    with open(job / "runner.log", "wb") as log:
+        proc = subprocess.Popen(args, env=env or None, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=str(job / "work"), preexec_fn=preexec, start_new_session=True)
+        budget = limits.notebook_timeout + 60   # kernel start-up and writing results
+        try:
+            proc.wait(timeout=budget)
+            status = "ok" if proc.returncode == 0 else "runner failed"
+        except subprocess.TimeoutExpired:
+            status = "timeout"
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            cgroup.kill_and_remove()
+    seconds = time.perf_counter() - t0
+    message = {"ok": "", "timeout": f"the notebook ran past {budget} s and was stopped",
+               "runner failed": "the notebook could not be run to the end "
+                                "(the grader's runner was killed: out of memory or too many processes?)"}[status]
+    return {"status": status, "seconds": seconds, "message": message, "contained": inside_bwrap}
+
+
+def new_job_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="dl-course-job-"))

@@ -1,0 +1,124 @@
+"""Judge a submission's evidence in the grader's own process, and write the verdicts into its notebook.
+
+The student's kernel only recorded what their functions returned (utils.checks.evidence). Here the
+same cases are regenerated from the visible and hidden check modules (they are seeded) and every
+output is judged; each test cell's outputs are replaced by its verdict. nbgrader then scores the
+notebook as usual: a test cell with an error output earns nothing, one without earns its points.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+from utils.checks import find as find_visible
+from utils.checks.core import CheckFailure, judge_output
+from utils.checks.evidence import decode
+
+from . import hidden
+
+_CALL = re.compile(r"""\b(check|grade)\(\s*["'](\w+)["']""")
+KINDS = {"check": "visible", "grade": "hidden"}
+
+
+@dataclass
+class CellVerdict:
+    grade_id: str
+    points: float
+    passed: bool
+    reason: str      # a category for the class summary
+    message: str     # what the student reads
+
+
+def test_calls(source: str) -> list[tuple[str, str]]:
+    """The (kind, exercise) checks a test cell runs, in order."""
+    return [(KINDS[fn], name) for fn, name in _CALL.findall(source)]
+
+
+def read_records(evidence: bytes, window: list[int] | None) -> list[dict]:
+    if not window:
+        return []
+    start, end = window
+    records = []
+    for line in evidence[start:end].splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            records.append(rec)
+    return records
+
+
+def _reason(message: str) -> str:
+    if "not implemented yet" in message:
+        return "not implemented"
+    if " raised " in message:
+        return "raised an error"
+    return "wrong answer"
+
+
+def judge_call(kind: str, name: str, records: list[dict]) -> tuple[bool, str, str]:
+    """(passed, reason, message) for one check call from the evidence it left."""
+    mine = [r for r in records if r.get("kind") == kind and r.get("name") == name]
+    prefix = "hidden checks: " if kind == "hidden" else ""
+    if not mine:
+        return False, "no evidence", ""
+    rec = mine[-1]
+    if "error" in rec:
+        return False, _reason(str(rec["error"])), prefix + str(rec["error"])
+    try:
+        outputs = [decode(o) for o in rec["outputs"]]
+    except Exception:
+        return False, "bad evidence", f"{prefix}the outputs of {name} could not be read"
+    registry = hidden.find(name) if kind == "hidden" else find_visible(name)
+    cases = registry.cases(name)
+    if len(outputs) != len(cases):
+        return False, "bad evidence", f"{prefix}{name} produced {len(outputs)} outputs for {len(cases)} cases"
+    for i, (case, out) in enumerate(zip(cases, outputs)):
+        try:
+            judge_output(name, case, out, i, len(cases))
+        except CheckFailure as exc:
+            return False, "wrong answer", prefix + str(exc)
+        except Exception as exc:  # an output so odd the judge tripped on it
+            return False, "wrong answer", (f"{prefix}{name}, case {i + 1}/{len(cases)}: unexpected output "
+                                           f"({type(exc).__name__}: {exc})")
+    word = "hidden check" if kind == "hidden" else "check"
+    return True, "passed", f"\N{HEAVY CHECK MARK} {name}: {len(cases)} {word}{'s' * (len(cases) != 1)} passed"
+
+
+def judge_notebook(executed, cells: list[dict], evidence: bytes, stopped: str = "") -> list[CellVerdict]:
+    """Replace every test cell's outputs in `executed` by its verdict; return the verdicts."""
+    status = {c["index"]: c for c in cells}
+    verdicts = []
+    for index, cell in enumerate(executed.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        st = status.get(index, {"status": "not run", "error": stopped or "the notebook did not run"})
+        records = read_records(evidence, st.get("evidence"))
+        lines, passed, reason = [], True, "passed"
+        for kind, name in test_calls(cell.source):
+            ok, why, message = judge_call(kind, name, records)
+            if ok:
+                lines.append(message)
+                continue
+            passed, reason = False, why
+            if why == "no evidence":   # the cell never got to record: say what stopped it
+                reason = {"timeout": "timed out", "died": "kernel died", "not run": "not run"}.get(
+                    st["status"], "error in test cell")
+                message = f"{name}: not graded, {st.get('error') or 'the test cell did not finish'}"
+            lines.append(message)
+            break
+        cell.outputs = [_stream("\n".join(lines[:-1] if not passed else lines))] if (passed or len(lines) > 1) else []
+        if not passed:
+            cell.outputs.append(nbformat.v4.new_output("error", ename="CheckFailure", evalue=lines[-1],
+                                                       traceback=[f"CheckFailure: {lines[-1]}"]))
+        verdicts.append(CellVerdict(meta["grade_id"], float(meta.get("points", 0)), passed, reason, lines[-1]))
+    return verdicts
+
+
+def _stream(text: str):
+    return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
