@@ -30,7 +30,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from tqdm.auto import trange
+from tqdm.auto import tqdm, trange
 
 from utils import FAST
 from utils.autodiff import tf_value_and_grads
@@ -738,8 +738,10 @@ from autograder.hidden import grade; grade("train_two_layer", train_two_layer)
 # **The bar to clear.** The check trains your loop with these settings (64 hidden units, learning
 # rate 1.0, mini-batches of 64, 300 epochs) and asks for at least **85% validation accuracy**. We
 # measured the reference solution on 100 different spiral data sets with two training seeds each:
-# it ranged from 90% to 100% (mean 97.5%), so 85% leaves a margin of more than two validation
-# points below the worst run, while a network that does not learn stays far below it.
+# its validation accuracy ranged from 91.7% to 100% (mean 97.7%; 60 validation points, so one point
+# is 1.7%). 85% leaves four validation points of margin below the worst run, and is far above what
+# any straight-line boundary can do: a linear softmax classifier, trained to convergence on the first
+# 20 of those data sets, reaches 51% on average and at most 63%.
 
 # %%
 X_all, y_all = spirals(seed=0)
@@ -767,8 +769,7 @@ plt.show()
 # %%
 epochs_compared = 40 if FAST else 150
 runs = {}
-for size in trange(4, desc="batch sizes"):
-    bs = [1, 16, 64, len(y_train)][size]
+for bs in tqdm([1, 16, 64, len(y_train)], desc="batch sizes"):
     _, runs[bs] = train_two_layer(X_train, y_train, X_val, y_val, learning_rate=0.1, batch_size=bs,
                                   epochs=epochs_compared)
 
