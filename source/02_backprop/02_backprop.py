@@ -620,8 +620,8 @@ w1, b1, w2, b2 = 0.5, 1.0, 3.0, -1.0
 h = w1 * x_in + b1
 grads = {"w2": upstream * h, "b2": upstream, "w1": upstream * w2 * x_in, "b1": upstream * w2}
 print(f"h = {h}, f = {w2 * h + b2}; gradients {grads}")
-print("after one step:", {"w1": w1 - lr * grads["w1"], "b1": b1 - lr * grads["b1"],
-                          "w2": w2 - lr * grads["w2"], "b2": b2 - lr * grads["b2"]})
+params_now = {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
+print("after one step:", {k: round(v - lr * grads[k], 10) for k, v in params_now.items()})
 
 # %% [markdown]
 # **Full batch versus stochastic.** Computing the gradient on *all* training examples before each
