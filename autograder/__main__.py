@@ -15,15 +15,20 @@ from . import build, grade, grade_class, paths, sample_class
 
 
 def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE) -> list[grade.Score]:
-    """Build the release, then autograde the bundled sample class and print the score table."""
+    """Build the release, then grade the bundled sample class and print the score table."""
     t0 = time.perf_counter()
     for path in build.build_release(release_dir, course):
         print(f"released {path}")
     assignments = build.assignment_ids()
-    for a in assignments:
-        sample_class.write_submissions(course, a, release_dir)
-        print(f"autograding {a} ({len(sample_class.STUDENTS)} submissions) ...", flush=True)
-        grade.autograde(course, a)
+    incoming = course / "sample_submissions"
+    pool, close = grade_class.make_executor("local")
+    try:
+        for a in assignments:
+            sample_class.write_submissions(incoming, a, course, release_dir)
+            print(f"grading {a} ({len(sample_class.STUDENTS)} submissions) ...", flush=True)
+            grade_class.grade_class(a, incoming, course, executor=pool)
+    finally:
+        close()
     csv = grade.export_csv(course)
     rows = grade.scores(course, assignments)
     print()

@@ -2,14 +2,17 @@
 
 Prints, measured in one run on this machine:
 - the time to execute each instructor notebook headless (COURSE_FAST=1, as CI runs them);
-- the time to autograde the bundled sample class with nbgrader;
+- class grading throughput: plain serial `nbgrader autograde` versus this grader's local pool on
+  the same submissions, and the grader's overhead per notebook versus bare execution;
 - gradient agreement: the largest relative error between the reference solutions (taken from
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make.
 """
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from . import build, grade, hidden, sample_class
+from . import build, grade, grade_class, hidden, sample_class, sandbox
 from .solutions import load_solutions
 
 
@@ -32,13 +35,37 @@ def time_notebooks(course: Path) -> dict[str, float]:
     return times
 
 
-def time_sample_class(course: Path, release: Path) -> tuple[float, int]:
+def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron") -> dict:
+    """Grade the same class of `n` submissions with plain serial `nbgrader autograde` and with
+    this grader (local pool, all cores; then one worker), side by side; and execute the notebook
+    bare with nbclient, for the grader's overhead per notebook."""
+    course = root / "course"
+    build.build_release(root / "release", course)
+    incoming = root / "incoming"
+    samples = sample_class.write_submissions(root / "samples", assignment, course, root / "release")
+    kinds = list(samples.values())
+    for i in range(n):
+        for target in (course / "submitted", incoming):
+            dest = target / f"student-{i:03d}" / assignment / f"{assignment}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(kinds[i % len(kinds)].read_bytes())
     t0 = time.perf_counter()
-    n = 0
-    for a in build.assignment_ids():
-        n += len(sample_class.write_submissions(course, a, release))
-        grade.autograde(course, a)
-    return time.perf_counter() - t0, n
+    grade.autograde(course, assignment)            # plain nbgrader: executes every notebook, serially
+    plain = time.perf_counter() - t0
+    shutil.rmtree(course / "submitted")
+    t0 = time.perf_counter()
+    grade_class.grade_class(assignment, incoming, course, executor="local", progress=False)
+    pool = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    grade_class.grade_class(assignment, incoming, course, executor="local", workers=1, progress=False)
+    one = time.perf_counter() - t0
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        NotebookClient(copy.deepcopy(nb), timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(course)}}).execute()
+    bare = time.perf_counter() - t0
+    return {"n": n, "plain": plain, "pool": pool, "one": one, "bare": bare, "workers": os.cpu_count()}
 
 
 def gradient_agreement() -> list[tuple[str, str, int, float]]:
@@ -70,9 +97,17 @@ def main() -> None:
             print(f"  {a:<16}{t:7.1f} s")
         print(f"  {'all':<16}{sum(times.values()):7.1f} s")
 
-        seconds, n = time_sample_class(course, release)
-        print(f"\nAutograding the sample class with nbgrader: {n} submissions in {seconds:.1f} s "
-              f"({seconds / n:.1f} s per submission, {60 * n / seconds:.1f} submissions/min)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        r = class_throughput(Path(tmp))
+    n = r["n"]
+    print(f"\nGrading a class of {n} submissions of 01_perceptron (containment: {sandbox.contained()}):")
+    print(f"  plain nbgrader autograde (serial)    {r['plain']:6.1f} s  {60 * n / r['plain']:6.1f} submissions/min")
+    print(f"  this grader, local pool ({r['workers']} workers)  {r['pool']:6.1f} s  {60 * n / r['pool']:6.1f} submissions/min"
+          f"   speed-up {r['plain'] / r['pool']:.2f}x  (target >= 1.8x)")
+    print(f"  this grader, 1 worker                {r['one']:6.1f} s  {r['one'] / n:6.2f} s per notebook")
+    print(f"  bare nbclient execution              {r['bare']:6.1f} s  {r['bare'] / n:6.2f} s per notebook"
+          f"   grader overhead {r['one'] / r['bare']:.2f}x  (target <= 1.2x)")
 
     print("\nGradient agreement: reference solution vs TF autodiff and finite differences "
           "(hidden checks, float64):")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import fcntl
 import json
 import multiprocessing
 import os
@@ -71,6 +72,10 @@ def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict
                 evidence = f.read(lim.max_file_mb << 20)
         verdicts = judge_notebook(executed, cells, evidence, stopped=run["message"])
         problems = sorted({c["error"] for c in cells if c["status"] in ("timeout", "died", "not run")})
+        answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(executed.cells)
+                   if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        problems += [f"answer cell `{answers[c['index']]}` raised {c['error']}" for c in cells
+                     if c["status"] == "error" and c["index"] in answers]
         if run["status"] != "ok":
             problems.append(run["message"])
         return {"notebook": nbformat.writes(executed), "verdicts": [asdict(v) for v in verdicts],
@@ -184,7 +189,14 @@ def _unanswered(source_nb, reason: str):
 
 
 def _write_course(course, assignment, results, student_nbs, graded, source_nb) -> None:
-    """The single writer: submissions and results into the course folder, then nbgrader."""
+    """The single writer: submissions and results into the course folder, then nbgrader.
+    A lock file makes grading runs that share a course folder take turns here."""
+    with open(course / ".grader.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_course_locked(course, assignment, results, student_nbs, graded, source_nb)
+
+
+def _write_course_locked(course, assignment, results, student_nbs, graded, source_nb) -> None:
     # Results of earlier runs stay: nbgrader regrades every submission in the folder, and a student
     # graded before must keep their verdicts.
     results_dir = course / "grader_results" / assignment

@@ -58,8 +58,9 @@ def fill(release_nb, answers: dict[str, str]):
     return nb
 
 
-def write_submissions(course: Path, assignment: str, release_dir: Path = paths.RELEASE) -> dict[str, Path]:
-    """Put the three sample submissions into nbgrader's `submitted/` folder."""
+def write_submissions(folder: Path, assignment: str, course: Path,
+                      release_dir: Path = paths.RELEASE) -> dict[str, Path]:
+    """Write the three sample submissions in nbgrader's layout: `folder/<student>/<assignment>/`."""
     release_nb = nbformat.read(release_dir / assignment / f"{assignment}.ipynb", as_version=4)
     notebooks = {
         "sample-solution": fill(release_nb, solution_answers(course, assignment)),
@@ -68,7 +69,7 @@ def write_submissions(course: Path, assignment: str, release_dir: Path = paths.R
     }
     written = {}
     for student, nb in notebooks.items():
-        target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target = folder / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(canonical(nb), encoding="utf-8")
         written[student] = target

@@ -107,7 +107,9 @@ def command(job: Path) -> tuple[list[str], dict[str, str]]:
     exe = bwrap()
     if not exe:
         return runner + [str(job)], _env(str(job), data)
-    args = [exe, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    # the kernel runs as `nobody` in its own user namespace, with no capabilities
+    args = [exe, "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for d in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
         if Path(d).exists():

@@ -107,9 +107,11 @@ def judge_notebook(executed, cells: list[dict], evidence: bytes, stopped: str = 
                 continue
             passed, reason = False, why
             if why == "no evidence":   # the cell never got to record: say what stopped it
-                reason = {"timeout": "timed out", "died": "kernel died", "not run": "not run"}.get(
-                    st["status"], "error in test cell")
-                message = f"{name}: not graded, {st.get('error') or 'the test cell did not finish'}"
+                reason = {"timeout": "timed out", "died": "kernel died", "not run": "not run",
+                          "ok": "checks bypassed"}.get(st["status"], "error in test cell")
+                message = (f"{name}: not graded, the test cell ran but its checks recorded no result "
+                           f"(were `check` or `grade` replaced?)" if st["status"] == "ok" else
+                           f"{name}: not graded, {st.get('error') or 'the test cell did not finish'}")
             lines.append(message)
             break
         cell.outputs = [_stream("\n".join(lines[:-1] if not passed else lines))] if (passed or len(lines) > 1) else []

@@ -78,3 +78,17 @@ def test_hidden_failure_hides_check_code():
     assert str(info.value).startswith("hidden checks: perceptron_predict")
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert info.traceback[-1].path.name == "__init__.py"  # raised from grade() itself
+
+
+def test_check_all_summarises_every_exercise_of_the_notebook(capsys):
+    from autograder.solutions import load_solutions
+    from utils.checks import check_all
+    ns = load_solutions("01_perceptron")
+    assert all(check_all(ns).values())
+    assert "4/4 exercises pass" in capsys.readouterr().out
+    broken = dict(ns, one_hot=lambda values, categories: 0)
+    del broken["xor_params"]
+    results = check_all(broken)
+    out = capsys.readouterr().out
+    assert results["one_hot"] is False and results["xor_params"] is False
+    assert "not defined yet" in out and "2/4 exercises pass" in out

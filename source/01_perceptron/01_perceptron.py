@@ -331,3 +331,10 @@ print(encoded)
 # - Two layers of perceptrons solve XOR: the hidden layer maps the inputs to a space where they
 #   are separable. Learning such weights needs gradients: notebook 02.
 # - Categorical inputs enter a network one-hot encoded.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();

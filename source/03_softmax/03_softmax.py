@@ -505,3 +505,10 @@ plt.show()
 # - Two classes: sigmoid + binary cross-entropy, computed from the logit as
 #   $\max(z, 0) - yz + \log(1 + e^{-|z|})$, gradient $\sigma(z) - y$.
 # - Accuracy is the metric we report; cross-entropy is the loss we can differentiate.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();

@@ -1,0 +1,72 @@
+"""The adversarial class (autograder/adversarial.py) graded in one run with honest students:
+every submission gets its expected score with a stated reason, and nothing escapes the sandbox."""
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import adversarial, build, grade, grade_class, sandbox
+
+LIMITS = sandbox.Limits(cell_timeout=10, notebook_timeout=60)   # short, so loops end quickly
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    assert sandbox.bwrap(), "bubblewrap is required for containment (./run.sh installs it)"
+    root = tmp_path_factory.mktemp("adversarial")
+    course = root / "course"
+    build.build_release(course / "release", course)
+    expected = adversarial.write_class(root / "submissions", course, course / "release")
+    guarded = [course / "source" / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.ipynb"]
+    before = {p: _digest(p) for p in guarded}
+    results = grade_class.grade_class(adversarial.ASSIGNMENT, root / "submissions", course,
+                                      workers=2, limits=LIMITS, progress=False)
+    return course, expected, {r.student: r for r in results}, before
+
+
+def test_every_submission_is_graded_as_expected_with_a_reason(graded):
+    _, expected, results, _ = graded
+    assert set(results) == set(expected)
+    for student, exp in expected.items():
+        r = results[student]
+        said = " ".join(r.notes + [v.message for v in r.verdicts] + [r.problem])
+        assert r.score == exp.score, f"{student} ({exp.what}): {r.score} != {exp.score}; {said[:400]}"
+        assert exp.reason in said, f"{student}: reason {exp.reason!r} not in {said[:400]!r}"
+        if r.score < adversarial.FULL:
+            assert said.strip(), f"{student} lost points without a reason"
+
+
+def test_gradebook_matches_and_is_intact(graded):
+    course, expected, results, _ = graded
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = {r.student: r for r in grade.scores(course, [adversarial.ASSIGNMENT])}
+    for student in expected:
+        assert rows[student].auto == results[student].score, student
+
+
+def test_nothing_escaped_the_sandbox(graded):
+    course, _, _, before = graded
+    for path, digest in before.items():
+        assert _digest(path) == digest, f"{path} was modified"
+    for target in adversarial.escape_targets(course)[2:]:
+        assert not Path(target).exists(), f"a submission wrote {target}"
+    reader = course / "grader_results" / adversarial.ASSIGNMENT / "reads-solutions" / f"{adversarial.ASSIGNMENT}.ipynb"
+    printed = "".join(o.get("text", "") for c in nbformat.read(reader, as_version=4).cells
+                      if c.cell_type == "code" for o in c.outputs)
+    assert "NOTHING-FOUND" in printed and "LEAKED" not in printed
+
+
+def test_feedback_for_everyone_without_hidden_tests(graded):
+    course, expected, _, _ = graded
+    for student in expected:
+        html = (course / "feedback" / student / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.html").read_text()
+        assert "from autograder.hidden import grade" not in html and "BEGIN HIDDEN TESTS" not in html
+    notes = (course / "feedback" / "no-metadata" / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.html").read_text()
+    assert "Grader notes" in notes

@@ -1,0 +1,79 @@
+"""Class grading: intake shapes, parallel executors (process pool and Dask), one gradebook writer."""
+import sqlite3
+import threading
+import zipfile
+
+import pytest
+
+from autograder import build, grade, grade_class, intake, sample_class
+
+EXPECTED_01 = {"sample-solution": 12, "sample-blank": 0}
+
+
+@pytest.fixture(scope="module")
+def course_and_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    course = root / "course"
+    build.build_release(course / "release", course)
+    for a in ("01_perceptron", "03_softmax"):
+        sample_class.write_submissions(root / "incoming", a, course, course / "release")
+    return root, course
+
+
+def _expected(assignment):
+    half = sample_class.half_right_answers(assignment)[1]
+    full = {"01_perceptron": 12, "03_softmax": 12}[assignment]
+    return {"sample-solution": full, "sample-blank": 0, "sample-half-right": half}
+
+
+def test_two_runs_with_pool_and_dask_share_one_gradebook(course_and_class):
+    root, course = course_and_class
+    results, errors = {}, []
+
+    def run(assignment, executor):
+        try:
+            results[assignment] = grade_class.grade_class(assignment, root / "incoming", course,
+                                                          executor=executor, workers=1, progress=False)
+        except Exception as exc:   # surfaced below
+            errors.append(exc)
+    threads = [threading.Thread(target=run, args=("01_perceptron", "dask")),
+               threading.Thread(target=run, args=("03_softmax", "local"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = {(r.assignment, r.student): r.auto for r in grade.scores(course, ["01_perceptron", "03_softmax"])}
+    for a in ("01_perceptron", "03_softmax"):
+        assert {r.student: r.score for r in results[a]} == _expected(a)
+        for student, score in _expected(a).items():
+            assert rows[(a, student)] == score, (a, student)
+
+
+def test_intake_reads_flat_folders_zips_and_colab_downloads(course_and_class, tmp_path):
+    root, _ = course_and_class
+    nb = (root / "incoming" / "sample-solution" / "01_perceptron" / "01_perceptron.ipynb").read_bytes()
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "kim01_01_perceptron.ipynb").write_bytes(nb)
+    (flat / "lee02_assignment1.ipynb").write_bytes(nb)
+    (flat / "lee02_01_perceptron.ipynb").write_bytes(nb)
+    got = intake.collect(flat, "01_perceptron")
+    assert [s.student for s in got] == ["kim01", "lee02"]
+    assert got[1].origin.endswith("lee02_01_perceptron.ipynb") and "2 files" in got[1].note
+
+    with zipfile.ZipFile(tmp_path / "lms.zip", "w") as z:
+        z.writestr("export/park03_01_perceptron.ipynb", nb)
+        z.writestr("__MACOSX/._park03_01_perceptron.ipynb", b"junk")
+    assert [s.student for s in intake.collect(tmp_path / "lms.zip", "01_perceptron")] == ["park03"]
+
+    colab = tmp_path / "colab"
+    (colab / "choi 04").mkdir(parents=True)
+    (colab / "choi 04" / "Copy of 01_perceptron.ipynb").write_bytes(nb)
+    got = intake.collect(colab, "01_perceptron")
+    assert [s.student for s in got] == ["choi-04"] and got[0].raw == nb
+
+    custom = intake.collect(flat, "01_perceptron", id_pattern=r"^[a-z]+(?P<student>\d+)_")
+    assert [s.student for s in custom] == ["01", "02"]
