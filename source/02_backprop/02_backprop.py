@@ -818,3 +818,10 @@ plt.show()
 #   mini-batches; one epoch is $\lceil N / B \rceil$ iterations.
 # - Next: notebook 03 derives the softmax cross-entropy loss used here, and notebook 04 asks how to
 #   choose the initial weights.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();
