@@ -80,6 +80,9 @@ np.set_printoptions(precision=4, suppress=True)
 # > ($\tanh(-z) = -\tanh z$, range $(-1, 1)$); the sigmoid is the one that is not, as the core
 # > lecture says.
 
+# %% [markdown]
+# The sigmoid and ReLU in numpy (tanh is `np.tanh`; leaky ReLU is yours to write, below):
+
 # %%
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
@@ -87,43 +90,7 @@ def sigmoid(z):
 def relu(z):
     return np.maximum(z, 0.0)
 
-zoo = {   # name: (f, f')
-    "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
-    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "ReLU": (relu, lambda z: (z > 0).astype(float)),
-    "leaky ReLU, α = 0.1": (lambda z: np.where(z > 0, z, 0.1 * z), lambda z: np.where(z > 0, 1.0, 0.1)),
-}
-z = np.linspace(-5, 5, 1000)    # does not contain the kink z = 0
-for name, (f, df) in zoo.items():   # each derivative formula against a centered difference
-    numeric = (f(z + 1e-5) - f(z - 1e-5)) / 2e-5
-    print(f"{name:20s} max |f'(z) - numeric| = {np.abs(df(z) - numeric).max():.1e}")
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for name, (f, df) in zoo.items():
-    axes[0].plot(z, f(z), label=name)
-    axes[1].plot(z, df(z), label=name)
-axes[0].set(title="activation $f(z)$", xlabel="$z$", ylim=(-1.5, 3))
-axes[1].set(title="derivative $f'(z)$", xlabel="$z$", ylim=(-0.05, 1.1))
-axes[1].axhline(0.25, color="gray", ls=":", lw=1)
-axes[1].text(-4.9, 0.27, "sigmoid's maximum slope 1/4", fontsize=8, color="gray")
-for ax in axes:
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-fig.tight_layout()
-plt.show()
-
 # %% [markdown]
-# ### Vanishing gradients
-#
-# Backpropagating through $L$ layers multiplies the gradient by one $f'(z)$ per layer (and by the
-# weights). With sigmoids each factor is at most $\tfrac14$, so after 10 layers the gradient that
-# reaches the first layer has been scaled by at most $(\tfrac14)^{10} \approx 10^{-6}$: the first
-# layers barely learn. The notes call this gradient vanishing (그라디언트가 죽는 현상): the
-# gradient passed to earlier layers shrinks towards 0, worst where units saturate. The opposite,
-# gradients that grow layer by layer, is **exploding gradients (그라디언트 폭발)**. Sections 3
-# and 6 measure both in a real network.
-#
 # ### Exercise 1 — `leaky_relu_forward`
 # Compute the leaky ReLU of an array of any shape, elementwise, and return the cache that the
 # backward pass needs. Use array operations (`np.where` is handy), and do not modify `x` in place:
@@ -197,6 +164,51 @@ x_demo = np.array([[-2.0, -0.5, 0.0, 1.5, 3.0]])
 prelu = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25))
 print("keras PReLU:       ", np.asarray(prelu(x_demo)))
 print("leaky_relu_forward:", leaky_relu_forward(x_demo, 0.25)[0])
+
+# %% [markdown]
+# With `dout` all ones, your backward pass returns the derivative itself. So the whole zoo can be
+# drawn, your leaky ReLU included ($\alpha = 0.1$ so that its slope is visible), after checking
+# every derivative against a centered difference:
+
+# %%
+leaky = lambda z: leaky_relu_forward(z, 0.1)[0]
+leaky_derivative = lambda z: leaky_relu_backward(np.ones_like(z), (z, 0.1))[0]
+zoo = {   # name: (f, f')
+    "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "ReLU": (relu, lambda z: (z > 0).astype(float)),
+    "leaky ReLU, α = 0.1 (yours)": (leaky, leaky_derivative),
+}
+z = np.linspace(-5, 5, 1000)    # does not contain the kink z = 0
+for name, (f, df) in zoo.items():
+    numeric = (f(z + 1e-5) - f(z - 1e-5)) / 2e-5
+    print(f"{name:28s} max |f'(z) - numeric| = {np.abs(df(z) - numeric).max():.1e}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+for name, (f, df) in zoo.items():
+    axes[0].plot(z, f(z), label=name)
+    axes[1].plot(z, df(z), label=name)
+axes[0].set(title="activation $f(z)$", xlabel="$z$", ylim=(-1.5, 3))
+axes[1].set(title="derivative $f'(z)$", xlabel="$z$", ylim=(-0.05, 1.1))
+axes[1].axhline(0.25, color="gray", ls=":", lw=1)
+axes[1].text(-4.9, 0.27, "sigmoid's maximum slope 1/4", fontsize=8, color="gray")
+for ax in axes:
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Vanishing gradients
+#
+# Backpropagating through $L$ layers multiplies the gradient by one $f'(z)$ per layer (and by the
+# weights). With sigmoids each factor is at most $\tfrac14$, so after 10 layers the gradient that
+# reaches the first layer has been scaled by at most $(\tfrac14)^{10} \approx 10^{-6}$: the first
+# layers barely learn. The notes call this gradient vanishing (그라디언트가 죽는 현상): the
+# gradient passed to earlier layers shrinks towards 0, worst where units saturate. The opposite,
+# gradients that grow layer by layer, is **exploding gradients (그라디언트 폭발)**. Sections 3
+# and 6 measure both in a real network.
 
 # %% [markdown]
 # ## 2. Why the starting weights matter: zero initialisation and symmetry
