@@ -265,7 +265,8 @@ for init, (acc, spread) in symmetry.items():
 
 # %% [markdown]
 # With zeros, the hidden units moved (they did learn something) but moved together: after training
-# no weight of one hidden unit differs from the same weight of another, not even by rounding. The
+# no weight of one hidden unit differs from the same weight of another (the largest difference
+# printed is 0 here; other hardware may leave a rounding error, far too small to matter). The
 # network's accuracy is that of a network with a single hidden unit. With random weights the units
 # differ and the same network does far better.
 #
