@@ -14,7 +14,9 @@ import html.parser
 import json
 import os
 import re
+import csv
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,8 +83,10 @@ class Lab:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def api(self, path: str):
-        req = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"})
+    def api(self, path: str, put: dict | None = None):
+        req = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"},
+                                     data=None if put is None else json.dumps(put).encode(),
+                                     method="GET" if put is None else "PUT")
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
@@ -181,8 +185,11 @@ def lab(graded_class, tmp_path_factory):
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: `./run.sh test` installs Debian's chromium "
                     "(or set CHROMIUM to a Chromium/Chrome binary)")
-    course, _ = graded_class
-    with running_lab(course, tmp_path_factory.mktemp("lab")) as server:
+    # A copy, so that grading by hand here leaves the session's graded class as it was. Its
+    # exchange folder (tmp/exchange) does not exist yet: the course config must create it.
+    tmp = tmp_path_factory.mktemp("lab")
+    course = shutil.copytree(graded_class[0], tmp / "course")
+    with running_lab(course, tmp) as server:
         yield server
 
 
@@ -259,4 +266,38 @@ def test_formgrader_pages_render_in_chromium(lab, course_def):
         if written[a]:   # the sample solution's written answers wait for the instructor
             assert any(r["status"] == "needs manual grading" for r in subs.rows), subs.rows
 
+    assert_no_errors(lab)
+
+
+def test_manual_grades_merge_with_autograded_scores(lab, graded_class, course_def):
+    """Grade the sample solution's written answers as the formgrader's form does (PUT a manual
+    score per cell); the totals and the CSV export then add them to the autograded points."""
+    _, scores = graded_class
+    student = "sample-solution"
+    added = {}
+    for a in course_def["ids"]:
+        added[a] = 0.0
+        for nb in lab.api(f"/formgrader/api/notebooks/{urllib.parse.quote(a)}"):
+            sub = next(x for x in lab.api(f"/formgrader/api/submitted_notebooks/{a}/{nb['name']}")
+                       if x["student"] == student)
+            for g in lab.api(f"/formgrader/api/grades?submission_id={sub['id']}"):
+                if g["needs_manual_grade"]:
+                    lab.api(f"/formgrader/api/grade/{g['id']}", put={"manual_score": g["max_score"]})
+                    added[a] += g["max_score"]
+    assert sum(added.values()) > 0, "the sample solution has no written answers to grade"
+
+    total = next(s for s in lab.api("/formgrader/api/students") if s["id"] == student)["score"]
+    assert total == pytest.approx(sum(scores[a, student].auto + added[a] for a in course_def["ids"]))
+    for a in course_def["ids"]:
+        sub = next(x for x in lab.api(f"/formgrader/api/submissions/{a}") if x["student"] == student)
+        assert not sub["needs_manual_grade"], a
+
+    target = lab.tmp / "grades.csv"
+    build.nbgrader("export", "--to", str(target), cwd=lab.course)
+    with open(target, newline="") as f:
+        exported = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(f)}
+    for a in course_def["ids"]:
+        row = exported[a, student]
+        assert float(row["raw_score"]) == pytest.approx(scores[a, student].auto + added[a]), row
+        assert float(row["score"]) == float(row["raw_score"])   # no late penalty in the sample class
     assert_no_errors(lab)
