@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -122,6 +121,7 @@ class Lab:
             pytest.fail(f"Chromium did not render {page} in {PAGE_TIMEOUT} s")
         finally:
             _kill_group(proc)  # its helper processes too
+            shutil.rmtree(profile, ignore_errors=True)
         if proc.returncode != 0 or b"<html" not in out:
             pytest.fail(f"Chromium failed on {page} ({proc.returncode}):\n{err.decode()[-2000:]}")
         return out.decode("utf-8")
