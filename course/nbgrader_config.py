@@ -1,8 +1,21 @@
 """nbgrader configuration for this course (copied into the generated course folder)."""
 c = get_config()  # noqa: F821  (nbgrader provides it)
 
+import os  # noqa: E402
+
+_here = os.path.dirname(os.path.abspath(__file__))  # the course folder this file is copied into
+
 c.CourseDirectory.course_id = "dl-course"
-c.CourseDirectory.root = "."
+# Absolute, so that the formgrader (which loads this file from JupyterLab's root) finds the same
+# course and nbgrader does not warn "root '.' is not absolute" on every request.
+c.CourseDirectory.root = _here
+
+# The exchange is where `nbgrader release_assignment`/`collect` and JupyterLab's Assignments,
+# Courses and Formgrader panels move files. nbgrader's default (/usr/local/share/nbgrader/exchange)
+# is missing on most machines and JupyterLab then logs errors; use a folder beside this course
+# folder (build/exchange), created here so that it always exists and is writable.
+c.Exchange.root = os.path.join(os.path.dirname(_here), "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
 
 # What a student starts from in an answer cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
