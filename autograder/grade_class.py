@@ -59,22 +59,26 @@ def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict
     lim = sandbox.Limits(**limits)
     job = sandbox.new_job_dir()
     try:
-        sandbox.prepare(job, hidden_module(assignment))
-        run = sandbox.run(job, nb, lim)
-        cells = run["cells"]
+        sandbox.prepare(job, nb, hidden_module(assignment), lim)
+        run = sandbox.run(job, lim)
+        try:
+            cells = json.loads((job / "cells.json").read_text())
+            executed = nbformat.read(job / "executed.ipynb", as_version=4)
+        except (OSError, ValueError):
+            cells, executed = [], nb
         evidence = b""
         if (job / "evidence.jsonl").exists():
             with open(job / "evidence.jsonl", "rb") as f:
                 evidence = f.read(lim.max_file_mb << 20)
-        verdicts = judge_notebook(nb, cells, evidence, stopped=run["message"])
+        verdicts = judge_notebook(executed, cells, evidence, stopped=run["message"])
         problems = sorted({c["error"] for c in cells if c["status"] in ("timeout", "died", "not run")})
-        answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(nb.cells)
+        answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(executed.cells)
                    if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
         problems += [f"answer cell `{answers[c['index']]}` raised {c['error']}" for c in cells
                      if c["status"] == "error" and c["index"] in answers]
         if run["status"] != "ok":
             problems.append(run["message"])
-        return {"notebook": nbformat.writes(nb), "verdicts": [asdict(v) for v in verdicts],
+        return {"notebook": nbformat.writes(executed), "verdicts": [asdict(v) for v in verdicts],
                 "problems": problems, "seconds": run["seconds"], "contained": run["contained"]}
     finally:
         shutil.rmtree(job, ignore_errors=True)

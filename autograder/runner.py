@@ -1,12 +1,18 @@
-"""Execute one submission's notebook cell by cell, recording how each cell ended.
+"""Execute one submission's notebook: the part of grading that runs inside the sandbox.
 
-The client (this code, in the grading worker) stays outside the sandbox; only the kernel runs
-inside it (see sandbox.py), reached over IPC sockets in the job folder. Nothing here judges: test
-cells write evidence (utils.checks.evidence) and `verdict` judges it afterwards.
+    python -m autograder.runner JOB_DIR
+
+JOB_DIR holds `notebook.ipynb` and `limits.json`; this writes `executed.ipynb` and
+`cells.json` (for every code cell: how it ended, and which evidence lines it wrote). The kernel
+writes evidence to `evidence.jsonl` (see utils.checks.evidence); nothing here judges anything.
+Only the standard library, nbformat and nbclient are used, so the sandbox needs nothing else
+from the course.
 """
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -49,33 +55,38 @@ def _error_text(cell) -> str:
     return ""
 
 
-def execute(job: Path, nb, km, limits) -> list[dict]:
-    """Run `nb`'s code cells in the kernel of `km` (already started); outputs go into `nb`.
+def run(job: Path) -> None:
+    limits = json.loads((job / "limits.json").read_text())
+    nb = nbformat.read(job / "notebook.ipynb", as_version=4)
+    work = job / "work"
+    work.mkdir(exist_ok=True)
+    os.environ["COURSE_EVIDENCE"] = str(job / EVIDENCE)
+    deadline = time.monotonic() + limits["notebook_timeout"]
 
-    Returns, per code cell: its index, status (ok, error, timeout, died, not run), error text,
-    and the byte range of the evidence file it wrote.
-    """
-    deadline = time.monotonic() + limits.notebook_timeout
     # `skip_cells_with_tag`: a tag no student can guess (the default would let them skip cells)
-    client = CappedClient(nb, km=km, timeout=limits.cell_timeout, allow_errors=True,
-                          interrupt_on_timeout=False, skip_cells_with_tag="grader-never-skips-7c1e",
-                          shutdown_kernel="immediate", startup_timeout=60,
-                          resources={"metadata": {"path": str(job / "work")}})
-    client.max_output_chars = limits.max_output_chars
+    client = CappedClient(nb, timeout=limits["cell_timeout"], allow_errors=True,
+                          interrupt_on_timeout=False, kernel_name="python3",
+                          skip_cells_with_tag="grader-never-skips-7c1e", shutdown_kernel="immediate",
+                          resources={"metadata": {"path": str(work)}})
+    client.max_output_chars = limits["max_output_chars"]
     client.chars, client.truncated = {}, set()
     cells: list[dict] = []
     stopped: str | None = None   # why the remaining cells did not run
+    t0 = time.monotonic()
     with client.setup_kernel():
+        print(f"kernel started in {time.monotonic() - t0:.2f} s", flush=True)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             if stopped is None and time.monotonic() > deadline:
-                stopped = f"the notebook ran past its {limits.notebook_timeout} s limit"
+                stopped = f"the notebook ran past its {limits['notebook_timeout']} s limit"
             if stopped is not None:
                 cells.append({"index": index, "status": "not run", "error": stopped})
                 continue
             start = _evidence_size(job)
-            client.timeout = min(limits.cell_timeout, max(1, int(deadline - time.monotonic())))
+            status, error = "ok", ""
+            remaining = max(1, int(deadline - time.monotonic()))
+            client.timeout = min(limits["cell_timeout"], remaining)
             try:
                 client.execute_cell(cell, index)
                 error = _error_text(cell)
@@ -93,15 +104,23 @@ def execute(job: Path, nb, km, limits) -> list[dict]:
                 error = (error + "; " if error else "") + "output truncated"
             cells.append({"index": index, "status": status, "error": error,
                           "evidence": [start, _evidence_size(job)]})
-    return cells
+        print(f"cells ran in {time.monotonic() - t0:.2f} s", flush=True)
+    print(f"kernel stopped at {time.monotonic() - t0:.2f} s", flush=True)
+    nbformat.write(nb, job / "executed.ipynb")
+    (job / "cells.json").write_text(json.dumps(cells))
 
 
 def _recovered(client: NotebookClient) -> bool:
     """After a timeout: interrupt, and check the kernel answers again within a few seconds."""
     try:
         client.km.interrupt_kernel()
+        probe = nbformat.v4.new_code_cell("pass")
         client.timeout = 10
-        client.execute_cell(nbformat.v4.new_code_cell("pass"), 0)
+        client.execute_cell(probe, 0)
         return True
     except Exception:
         return False
+
+
+if __name__ == "__main__":
+    run(Path(sys.argv[1]))

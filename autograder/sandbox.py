@@ -9,18 +9,18 @@ What is protected, and how:
   not `source/`, not the gradebook, not other students' work, not the rest of the repository.
 - **Network and processes.** bwrap unshares every namespace: no network but its own loopback, no
   view of other processes; everything dies with the grader.
-- **Time.** A per-cell limit and a per-notebook wall-clock limit (the runner), and a watchdog
-  that kills the kernel and everything it started if the whole run overstays.
+- **Time.** A per-cell limit (in the runner) and a per-notebook wall-clock limit (here: the whole
+  process group is killed).
 - **Memory, processes, output.** `RLIMIT_AS` (memory), `RLIMIT_NPROC` (processes), `RLIMIT_FSIZE`
   (file size) and `RLIMIT_CORE`; when the grader runs as root, where `RLIMIT_NPROC` does not apply,
   a cgroup (v1 `pids`/`memory`, or v2) caps processes and memory instead when one can be made.
-  Output per cell is capped by the runner. Only the kernel is inside the sandbox: the grader's
-  client talks to it over IPC sockets in the job folder.
+  Output per cell is capped by the runner.
 Not protected without bwrap (the fallback when it is missing or cannot start): reading any file the
 grading user can read, and the network. `contained()` says which mode is in use.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -28,9 +28,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,28 +67,31 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def prepare(job: Path, hidden_module: str) -> None:
-    """Write what the kernel may import, and nothing more, into `job`."""
+def prepare(job: Path, notebook, hidden_module: str, limits: Limits) -> None:
+    """Write what the job needs, and nothing more, into `job`."""
+    import nbformat
     lib = job / "lib"
     _copy_tree(ROOT / "utils", lib / "utils")
     (lib / "autograder" / "hidden").mkdir(parents=True)
     (lib / "autograder" / "__init__.py").write_text("")
+    shutil.copy(ROOT / "autograder" / "runner.py", lib / "autograder" / "runner.py")
     for name in ("__init__.py", f"{hidden_module}.py"):
         shutil.copy(ROOT / "autograder" / "hidden" / name, lib / "autograder" / "hidden" / name)
     (job / "work").mkdir()
+    nbformat.write(notebook, job / "notebook.ipynb")
+    (job / "limits.json").write_text(json.dumps(asdict(limits)))
 
 
-def kernel_env(job: Path, data: str | None) -> dict[str, str]:
+def _env(job_inside: str, data: str | None) -> dict[str, str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(job / "work"),
-        "PYTHONPATH": str(job / "lib"),
+        "HOME": f"{job_inside}/work",
+        "PYTHONPATH": f"{job_inside}/lib",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "NBGRADER_EXECUTION": "autograde",
         "COURSE_FAST": os.environ.get("COURSE_FAST", "0"),
-        "COURSE_EVIDENCE": str(job / "evidence.jsonl"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if data:
@@ -97,22 +99,18 @@ def kernel_env(job: Path, data: str | None) -> dict[str, str]:
     return env
 
 
-def kernel_command(job: Path) -> tuple[list[str], dict[str, str] | None]:
-    """The kernel's command line (with `{connection_file}`), and its environment if not set inside.
-
-    The job folder is bound at its own path, so the connection file and the IPC sockets in it
-    mean the same inside and outside: the grader's client stays outside the sandbox.
-    """
+def command(job: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line that runs the job, and its environment."""
     data = os.environ.get("COURSE_DATA")
-    data = os.path.realpath(data) if data and Path(data).is_dir() else None
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    data = data if data and Path(data).is_dir() else None
+    runner = [sys.executable, "-m", "autograder.runner"]
     exe = bwrap()
     if not exe:
-        return kernel, kernel_env(job, data)
-    # the kernel runs as `nobody` in its own user namespace, with no capabilities; no
-    # --new-session, so that interrupting the process group reaches the kernel
+        return runner + [str(job)], _env(str(job), data)
+    # the kernel runs as `nobody` in its own user namespace, with no capabilities
     args = [exe, "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent",
-            "--cap-drop", "ALL", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for d in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
         if Path(d).exists():
             args += ["--ro-bind", d, d]
@@ -120,13 +118,14 @@ def kernel_command(job: Path) -> tuple[list[str], dict[str, str] | None]:
     # bind only those folders, never the repository itself)
     for d in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
         args += ["--ro-bind", d, d]
-    args += ["--bind", str(job), str(job), "--chdir", str(job / "work")]
+    args += ["--bind", str(job), "/job", "--chdir", "/job/work"]
     if data:
-        args += ["--ro-bind", data, data]
+        args += ["--ro-bind", os.path.realpath(data), "/data"]
+    env = _env("/job", "/data" if data else None)
     args += ["--clearenv"]
-    for k, v in kernel_env(job, data).items():
+    for k, v in env.items():
         args += ["--setenv", k, v]
-    return args + kernel, None
+    return args + runner + ["/job"], {}
 
 
 class _Cgroup:
@@ -156,14 +155,6 @@ class _Cgroup:
             except OSError:
                 pass
 
-    def kill(self) -> None:
-        for d in self.dirs:
-            try:
-                for pid in (d / "cgroup.procs").read_text().split():
-                    os.kill(int(pid), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
-
     def kill_and_remove(self) -> None:
         for d in self.dirs:
             for _ in range(50):
@@ -185,18 +176,13 @@ class _Cgroup:
                 pass
 
 
-def run(job: Path, notebook, limits: Limits) -> dict:
-    """Execute `notebook` (in place) with its kernel contained; returns
-    {"cells": per-cell status from runner.execute, "status", "message", "seconds", "contained"}."""
-    from jupyter_client.kernelspec import KernelSpec
-    from jupyter_client.manager import KernelManager
-
-    from . import runner
-
-    argv, env = kernel_command(job)
+def run(job: Path, limits: Limits) -> dict:
+    """Execute the prepared job; return {"status", "seconds", "message"} about the process itself."""
+    args, env = command(job)
     cgroup = _Cgroup(job.name, limits)
+    inside_bwrap = bool(bwrap())
 
-    def preexec() -> None:   # in the kernel's process, before exec: limits for it and its children
+    def preexec() -> None:
         cgroup.enter()
         mem = limits.memory_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -205,38 +191,28 @@ def run(job: Path, notebook, limits: Limits) -> dict:
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    km = KernelManager(transport="ipc", ip=str(job / "kernel"), connection_file=str(job / "kernel.json"))
-    km._kernel_spec = KernelSpec(argv=argv, display_name="Python 3 (sandboxed)", language="python")
-    status, message, cells = "ok", "", []
-    budget = limits.notebook_timeout + 60   # kernel start-up included
-    watchdog = threading.Timer(budget, lambda: (cgroup.kill(), _kill(km)))
     t0 = time.perf_counter()
-    with open(job / "kernel.log", "wb") as log:
+    with open(job / "runner.log", "wb") as log:
+        proc = subprocess.Popen(args, env=env or None, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=str(job / "work"), preexec_fn=preexec, start_new_session=True)
+        budget = limits.notebook_timeout + 60   # kernel start-up and writing results
         try:
-            km.start_kernel(cwd=str(job / "work"), env=env or {"PATH": os.environ.get("PATH", "")},
-                            preexec_fn=preexec, stdout=log, stderr=log)
-            watchdog.start()
-            cells = runner.execute(job, notebook, km, limits)
-        except Exception as exc:   # the kernel never answered, or was killed by the watchdog
-            status = "failed"
-            message = (f"the notebook could not be run ({type(exc).__name__}: {exc}); "
-                       f"out of memory or too many processes?")
+            proc.wait(timeout=budget)
+            status = "ok" if proc.returncode == 0 else "runner failed"
+        except subprocess.TimeoutExpired:
+            status = "timeout"
         finally:
-            watchdog.cancel()
-            _kill(km)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
             cgroup.kill_and_remove()
-    if time.perf_counter() - t0 >= budget:
-        status, message = "timeout", f"the notebook ran past {budget} s and was stopped"
-    return {"cells": cells, "status": status, "message": message,
-            "seconds": time.perf_counter() - t0, "contained": bool(bwrap())}
-
-
-def _kill(km) -> None:
-    try:
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
-    except Exception:
-        pass
+    seconds = time.perf_counter() - t0
+    message = {"ok": "", "timeout": f"the notebook ran past {budget} s and was stopped",
+               "runner failed": "the notebook could not be run to the end "
+                                "(the grader's runner was killed: out of memory or too many processes?)"}[status]
+    return {"status": status, "seconds": seconds, "message": message, "contained": inside_bwrap}
 
 
 def new_job_dir() -> Path:
