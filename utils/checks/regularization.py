@@ -216,8 +216,8 @@ def judge_dropout_forward(x, p: float, mode: str, seed=None):
             kept = result != 0
             if not np.array_equal(kept, keep):
                 frac, n = float(kept.mean()), x.size
-                hint = (KEEP_NOT_DROP if abs(frac - (1 - p)) < abs(frac - p) and abs(p - 0.5) > 0.1
-                        else MASK_FROM_SEED)
+                swapped = np.array_equal(kept, ~keep) or (abs(frac - (1 - p)) < abs(frac - p) and abs(p - 0.5) > 0.1)
+                hint = KEEP_NOT_DROP if swapped else MASK_FROM_SEED
                 raise CheckFailure(
                     f"the wrong units were dropped: {int(np.sum(kept != keep))} of {n} differ from the "
                     f"mask the seed gives; you kept {frac:.1%} of the units, p = {p}.\n  {hint}")
@@ -292,6 +292,7 @@ def judge_batchnorm_forward(x, gamma, beta, running: dict, mode: str, momentum: 
     # normalised with its own batch statistics: what test mode must NOT return.
     batch_out, cache_ref, _, _ = tf_batchnorm(x, gamma, beta, eps)
     out_ref = batch_out if train else out_keras
+    slips = [(tf_batchnorm(x, gamma, beta, 0.0)[0], NO_EPS)] if train else []
     running_ref = running_keras if train else {k: np.array(v, dtype=np.float64) for k, v in running.items()}
 
     def judge(got):
@@ -304,7 +305,7 @@ def judge_batchnorm_forward(x, gamma, beta, running: dict, mode: str, momentum: 
                 and rel_error(out_arr, batch_out) < 1e-9 and rel_error(batch_out, out_ref) > 1e-6:
             raise CheckFailure(f"out (test mode) was normalised with the batch's own mean and variance.\n"
                                f"  {TEST_USES_BATCH}")
-        _close_or_explain("out", out, out_ref, advice=advice)
+        _close_or_explain("out", out, out_ref, slips, advice=advice)
         if train:
             expect(isinstance(cache, tuple) and len(cache) == 3, BN_CACHE)
             for what, g, ref in zip(("x_hat", "gamma", "std"), cache, cache_ref):
