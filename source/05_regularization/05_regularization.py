@@ -60,10 +60,11 @@ np.set_printoptions(precision=4, suppress=True)
 # We can only see overfitting on data the model was not trained on, the
 # **validation data (검증 데이터)**. The test set stays untouched until the very end.
 #
-# > **A slip in the notes.** One set of class notes says overfitting happens when a model gets
-# > *too much* training data. It is the other way round: overfitting comes from too *little* data
-# > for the model's capacity (or from training too long), and the first cure the lecture notes
-# > themselves list is to get more data. More data makes memorising harder and generalising easier.
+# > **A slip in the notes.** One set of class notes describes overfitting as what happens when a
+# > model receives *too much* training data. Read literally, that is backwards: overfitting comes
+# > from too *little* data for the model's capacity (or from training too long), and the first cure
+# > the lecture notes themselves list is to get more data. More data makes memorising harder and
+# > generalising easier.
 #
 # Let us make a network overfit on purpose: 500 training images, a network with 270,000 weights
 # (784 → 256 → 256 → 10, ReLU), and plenty of epochs. Validation images come from the end of
@@ -312,7 +313,8 @@ histories["L2"] = fit(models["L2"])
 # subset of the units in every training step: each unit's output is multiplied by 0 with some
 # probability, independently of the others and afresh for every example and every step. A dropped
 # unit passes nothing forward, and so no gradient flows back through it either; the notes
-# suggest dropping about half of the units. Two ways to see why this helps:
+# suggest dropping about half of the units. (One set of class notes says dropout removes
+# *layers*; it removes units, each one independently.) Two ways to see why this helps:
 #
 # - A unit cannot rely on any particular other unit being there, so it has to learn features
 #   that are useful on their own, not fragile co-adaptations that fit the training set's
@@ -787,7 +789,9 @@ print("sum of dx over the batch (should be ~0 for every feature):", dxb.sum(axis
 #
 # The notes list what BN buys: gradients that neither vanish nor explode, learning rates that
 # would otherwise be too high, less sensitivity to the initialisation, and a mild regularising
-# effect (each example's output carries noise from the other examples in its batch). Here is the
+# effect (each example's output carries noise from the other examples in its batch). Their recipe
+# puts BN in every layer but the first and the last, and makes dropout optional once BN is used.
+# Here is the
 # learning-rate claim on a deep network: 10 hidden layers of 100 ReLU units, plain SGD, a training
 # set of Fashion-MNIST images, once at learning rate 0.1 and twice at learning rate 1.0, without
 # and with a `BatchNormalization` layer between every affine layer and its ReLU.
@@ -914,8 +918,8 @@ plt.show()
 # more from what we have: a photo of a cat, mirrored, is still a photo of a cat, and so is the
 # same photo shifted by a few pixels or turned a little. Training on such randomly transformed
 # copies, fresh ones in every epoch, teaches the network that these changes do not matter. Only
-# label-preserving transformations are allowed: mirror a "6" and a "9" upside down and the labels
-# become wrong, and a shirt upside down is not a typical shirt photo. Keras has the
+# label-preserving transformations are allowed: a "6" turned upside down is a "9", mirrored text
+# is no longer text, and a shirt upside down is not a typical shirt photo. Keras has the
 # transformations as layers, active only in training:
 
 # %%
