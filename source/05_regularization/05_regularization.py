@@ -66,9 +66,9 @@ np.set_printoptions(precision=4, suppress=True)
 # > the lecture notes themselves list is to get more data. More data makes memorising harder and
 # > generalising easier.
 #
-# Let us make a network overfit on purpose: 500 training images, a network with 270,000 weights
-# (784 → 256 → 256 → 10, ReLU), and plenty of epochs. Validation images come from the end of
-# the Fashion-MNIST training set and are never trained on.
+# Let us make a network overfit on purpose: 500 training images, a network with about 270,000
+# weights (784 → 256 → 256 → 10, ReLU), and plenty of epochs. Validation images come from the end
+# of the Fashion-MNIST training set and are never trained on.
 
 # %%
 (x_train, y_train), _ = load_fashion_mnist()
@@ -349,8 +349,9 @@ histories["L2"] = fit(models["L2"])
 # Since $\mathbb E[m\,h / p] = h$, the inverted layer's training output already has the right
 # expectation, and at test time the layer does nothing at all. The two forms describe the same
 # family of networks: a classic network whose next layer has weights $W$ computes what an inverted
-# one with weights $pW$ computes, in training and at test time. The inverted form is preferred because the deployed model contains no trace of
-# dropout, and $p$ can change during training without touching the inference code.
+# one with weights $pW$ computes, in training and at test time. The inverted form is preferred
+# because the deployed model contains no trace of dropout, and $p$ can change during training
+# without touching the inference code.
 #
 # **Worked example.** $x = (1, \dots, 8)$ as a $2 \times 4$ array, $p = 0.5$. With the seed 0,
 # `np.random.default_rng(0).random((2, 4))` draws
@@ -439,8 +440,10 @@ counts = np.unique(np.geomspace(1, 5000, 40).astype(int))
 inverted = np.array([dropout_forward(x_demo, p_demo, "train", rng)[0] for _ in range(counts[-1])])
 classic = np.array([dropout_forward_classic(x_demo, p_demo, "train", rng) for _ in range(counts[-1])])
 print("x:                          ", x_demo)
-print("inverted, mean of 5000 masks", inverted.mean(axis=0), " test output:", dropout_forward(x_demo, p_demo, "test")[0])
-print("classic,  mean of 5000 masks", classic.mean(axis=0), " test output:", dropout_forward_classic(x_demo, p_demo, "test"))
+print("inverted, mean of 5000 masks", inverted.mean(axis=0),
+      " test output:", dropout_forward(x_demo, p_demo, "test")[0])
+print("classic,  mean of 5000 masks", classic.mean(axis=0),
+      " test output:", dropout_forward_classic(x_demo, p_demo, "test"))
 
 # %%
 gap_inv = [np.abs(inverted[:k].mean(axis=0) - x_demo).max() for k in counts]
@@ -477,12 +480,12 @@ for name, h in histories.items():
 # %% [markdown]
 # Both remedies do what they promise on the loss: the validation cross-entropy stays nearly flat
 # with the L2 penalty and climbs much more slowly with dropout than without, and the gap between
-# the training and validation curves is narrower. Dropout makes the *training* curves worse — every step trains a different
-# sub-network — which is the point. Look at the validation accuracies, too: on 500 images they
-# barely move, and the L2 penalty at this strength even costs a little ($\lambda$ is a
-# hyper-parameter, to be tuned on the validation set). Regularisation stops a model from being
-# confidently wrong; it cannot create the information that 500 images lack. That is why the notes'
-# first remedy for overfitting is more data.
+# the training and validation curves is narrower. Dropout makes the *training* curves worse —
+# every step trains a different sub-network — which is the point. Look at the validation
+# accuracies, too: on 500 images they barely move, and the L2 penalty at this strength even costs
+# a little ($\lambda$ is a hyper-parameter, to be tuned on the validation set). Regularisation
+# stops a model from being confidently wrong; it cannot create the information that 500 images
+# lack. That is why the notes' first remedy for overfitting is more data.
 #
 # **The ensemble, measured.** A dropout network is a bag of sub-networks. Averaging the
 # predictions of many random sub-networks (Keras runs dropout when called with `training=True`)
@@ -726,16 +729,17 @@ print("image 0, test mode, in a batch of one:   ", out_alone[0])
 # The hard part is $x$. In the computational graph each $x_{ij}$ reaches the loss along three
 # paths: directly through $\hat x_{ij}$, through the mean $\mu_j$ (which every $\hat x_{kj}$ of
 # the feature uses), and through the variance $\sigma_j^2$ (likewise). Sum the three, feature by
-# feature (the features do not interact), with $\hat x$-gradient $g_{ij} = \partial L / \partial \hat x_{ij}$:
+# feature (the features do not interact), with the gradient of $\hat x$ written
+# $g_{ij} = \partial L / \partial \hat x_{ij}$:
 #
 # - via the variance: $\displaystyle \frac{\partial L}{\partial \sigma_j^2} = \sum_i g_{ij}\,(x_{ij} - \mu_j) \cdot \left(-\tfrac12\right) (\sigma_j^2 + \varepsilon)^{-3/2}$, and $\displaystyle \frac{\partial \sigma_j^2}{\partial x_{ij}} = \frac{2 (x_{ij} - \mu_j)}{N}$;
 # - via the mean: $\displaystyle \frac{\partial L}{\partial \mu_j} = -\sum_i \frac{g_{ij}}{\text{std}_j}$ (the variance's own dependence on $\mu_j$ contributes $\frac{-2}{N} \sum_i (x_{ij} - \mu_j) = 0$), and $\displaystyle \frac{\partial \mu_j}{\partial x_{ij}} = \frac1N$;
 # - directly: $\displaystyle \frac{\partial \hat x_{ij}}{\partial x_{ij}} = \frac{1}{\text{std}_j}$ (with $\mu_j$ and $\sigma_j^2$ held fixed).
 #
 # Then $\frac{\partial L}{\partial x_{ij}} = \frac{g_{ij}}{\text{std}_j} + \frac{\partial L}{\partial \sigma_j^2} \frac{2 (x_{ij} - \mu_j)}{N} + \frac{\partial L}{\partial \mu_j} \frac1N$.
-# Your cache holds $\hat x$ and std rather than $x$ and $\mu$, but $x_{ij} - \mu_j = \hat x_{ij}\, \text{std}_j$.
-# If you simplify the sum, everything can be written with $\hat x$, $g$, std and means over the
-# batch; not simplifying is fine too.
+# Your cache holds $\hat x$ and std rather than $x$ and $\mu$, but
+# $x_{ij} - \mu_j = \hat x_{ij}\, \text{std}_j$. If you simplify the sum, everything can be
+# written with $\hat x$, $g$, std and means over the batch; not simplifying is fine too.
 #
 # ### Exercise 7 — `batchnorm_backward`
 # Vectorise over the whole batch: no Python loops.
@@ -769,7 +773,8 @@ from autograder.hidden import grade; grade("batchnorm_backward", batchnorm_backw
 
 # %%
 rng = np.random.default_rng(3)
-xb, gb, bb, db = rng.normal(2.0, 3.0, (6, 4)), rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal((6, 4))
+xb, db = rng.normal(2.0, 3.0, (6, 4)), rng.standard_normal((6, 4))   # a batch, an upstream gradient
+gb, bb = rng.standard_normal(4), rng.standard_normal(4)
 fresh = {"mean": np.zeros(4), "var": np.ones(4)}
 _, cache_b, _ = batchnorm_forward(xb, gb, bb, fresh, "train")
 dxb, dgb, dbb = batchnorm_backward(db, cache_b)
@@ -909,7 +914,8 @@ img = images[1]
 pixel_mask = rng.random(img.shape) < 0.7
 block_mask = dropblock_mask(img.shape, 0.7, 7, rng)
 show_images([img, img * pixel_mask, img * block_mask],
-            ["image", f"dropout: {1 - pixel_mask.mean():.0%} dropped", f"DropBlock: {1 - block_mask.mean():.0%} dropped"],
+            ["image", f"dropout: {1 - pixel_mask.mean():.0%} dropped",
+             f"DropBlock: {1 - block_mask.mean():.0%} dropped"],
             size=2.4)
 plt.show()
 
