@@ -383,12 +383,12 @@ def dropout_forward(x, p, mode, seed=None):
     ### BEGIN SOLUTION
     if mode == "train":
         generator = np.random.default_rng(seed)
-        multiplier = (generator.random(x.shape) < p) / p
+        cache = (generator.random(x.shape) < p) / p
     else:
-        multiplier = np.ones_like(x, dtype=np.float64)
-    out = x * multiplier
+        cache = np.ones_like(x, dtype=np.float64)
+    out = x * cache
     ### END SOLUTION
-    return out, multiplier
+    return out, cache
 
 
 # %% nbgrader={"grade_id": "test_dropout_forward", "grade": true, "points": 3}
