@@ -127,6 +127,8 @@ def test_dropout_cache_must_be_the_multiplier():
 def test_dropout_backward_ignoring_the_mask_fails():
     _fails(visible, "dropout_backward", lambda dout, cache: dout, "only through the kept units")
     _fails(hidden, "dropout_backward", lambda dout, cache: dout / 2, "dx is wrong")
+    run_checks(visible, "dropout_backward", lambda dout, cache: (dout * cache,), quiet=True)  # (dx,) is fine
+    _fails(visible, "dropout_backward", lambda dout, cache: (dout * cache, None), "one array")
 
 
 # ---- planted bugs: batch normalization ------------------------------------------------------------

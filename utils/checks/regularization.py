@@ -241,8 +241,9 @@ def judge_dropout_backward(cache, dout, *, numeric=None):
     def judge(out):
         if isinstance(out, tuple) and len(out) == 1:   # (dx,) is accepted as well as dx
             out = out[0]
-        expect(not isinstance(out, tuple), f"dropout_backward should return dx, one array (the layer "
-                                           f"has one input), got a tuple of {len(out) if isinstance(out, tuple) else 0}")
+        if isinstance(out, tuple):
+            raise CheckFailure(f"dropout_backward should return dx, one array (the layer has one input), "
+                               f"got a tuple of {len(out)}")
         _close_or_explain("dx", out, dx_ref,
                           advice="The gradient flows only through the kept units, scaled like them: "
                                  "dx = dout * cache.")
