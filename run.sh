@@ -60,10 +60,10 @@ lab() {
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  course)  ensure_env; exec "$PY" -m autograder sample-class "$@" ;;
+  course)  ensure_env; ensure_system_packages; exec "$PY" -m autograder sample-class "$@" ;;
   release) ensure_env; exec "$PY" -m autograder build "$@" ;;
   test)    ensure_env; ensure_system_packages; exec "$PY" -m pytest "$@" ;;
-  bench)   ensure_env; exec "$PY" -m autograder.bench "$@" ;;
+  bench)   ensure_env; ensure_system_packages; exec "$PY" -m autograder.bench "$@" ;;
   lab)     ensure_env; lab "$@" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -94,8 +94,8 @@ def main() -> None:
         print("Notebook execution, headless (COURSE_FAST=1, nbclient):")
         times = time_notebooks(course)
         for a, t in times.items():
-            print(f"  {a:<16}{t:7.1f} s")
-        print(f"  {'all':<16}{sum(times.values()):7.1f} s")
+            print(f"  {a:<20}{t:7.1f} s")
+        print(f"  {'all':<20}{sum(times.values()):7.1f} s")
 
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,9 +112,9 @@ def main() -> None:
     print("\nGradient agreement: reference solution vs TF autodiff and finite differences "
           "(hidden checks, float64):")
     rows = gradient_agreement()
-    print(f"  {'assignment':<16}{'exercise':<24}{'comparisons':>12}{'max rel error':>16}")
+    print(f"  {'assignment':<20}{'exercise':<24}{'comparisons':>12}{'max rel error':>16}")
     for a, name, count, err in rows:
-        print(f"  {a:<16}{name:<24}{count:>12}{err:>16.2e}")
+        print(f"  {a:<20}{name:<24}{count:>12}{err:>16.2e}")
     worst = max(err for *_, err in rows)
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
 

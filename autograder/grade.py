@@ -59,9 +59,9 @@ def scores(course: Path, assignments: list[str]) -> list[Score]:
 
 
 def format_table(rows: list[Score]) -> str:
-    lines = [f"{'assignment':<16}{'student':<20}{'autograded':>12}{'written (manual)':>18}  status",
-             "-" * 80]
+    lines = [f"{'assignment':<20}{'student':<20}{'autograded':>12}{'written (manual)':>18}  status",
+             "-" * 84]
     for r in rows:
-        lines.append(f"{r.assignment:<16}{r.student:<20}{r.auto:>6g} / {r.auto_max:<4g}"
+        lines.append(f"{r.assignment:<20}{r.student:<20}{r.auto:>6g} / {r.auto_max:<4g}"
                      f"{'pending / ' + format(r.manual_max, 'g'):>18}  {r.status}")
     return "\n".join(lines)

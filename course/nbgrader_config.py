@@ -48,7 +48,6 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTraceb
 
 # `python -m autograder grade` has already executed and judged every submission in a sandbox; nbgrader
 # then scores the results instead of running student code itself (see autograder/preprocessors.py).
-import os  # noqa: E402
 
 if os.environ.get("COURSE_GRADER_RESULTS"):
     from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
