@@ -271,12 +271,16 @@ def plot_trajectories(fn: TestFunction, trajectories: Mapping[str, np.ndarray], 
 
 
 def plot_losses(curves: Mapping[str, np.ndarray], *, ax=None, xlabel: str = "step", ylabel: str = "loss",
-                title: str | None = None, logy: bool = True, smooth: int = 1):
-    """Loss curves on one axis (log scale by default); `smooth` > 1 adds a moving average."""
+                title: str | None = None, logy: bool = True, smooth: int = 1, every: int = 1):
+    """Loss curves on one axis (log scale by default); `smooth` > 1 adds a moving average.
+
+    Value i is plotted at step i, or at step (i + 1) * every when values were recorded every
+    `every` steps (`every` > 1).
+    """
     ax = ax or plt.gca()
     for name, values in curves.items():
         values = np.asarray(values, dtype=np.float64)
-        steps = np.arange(len(values))
+        steps = np.arange(len(values)) if every == 1 else np.arange(1, len(values) + 1) * every
         if smooth > 1 and len(values) >= smooth:
             line, = ax.plot(steps, values, alpha=0.25)
             kernel = np.ones(smooth) / smooth
@@ -355,8 +359,9 @@ class FashionMLP:
         if self._grad_fn is None:
             self._build()
         tf = self._tf
-        loss, grads = self._grad_fn(params["W1"], params["b1"], params["W2"], params["b2"],
-                                    self.X_train[idx], self.y_train[idx], tf.constant(l2, tf.float32))
+        W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float32) for k in ("W1", "b1", "W2", "b2"))
+        loss, grads = self._grad_fn(W1, b1, W2, b2, self.X_train[idx], self.y_train[idx],
+                                    tf.constant(l2, tf.float32))
         return float(loss), {k: g.numpy() for k, g in zip(("W1", "b1", "W2", "b2"), grads)}
 
     def loss(self, params: dict, split: str = "val") -> float:
@@ -364,8 +369,8 @@ class FashionMLP:
         if self._grad_fn is None:
             self._build()
         X, y = (self.X_val, self.y_val) if split == "val" else (self.X_train, self.y_train)
-        with np.errstate(all="ignore"):
-            return float(self._loss_fn(params["W1"], params["b1"], params["W2"], params["b2"], X, y))
+        W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float32) for k in ("W1", "b1", "W2", "b2"))
+        return float(self._loss_fn(W1, b1, W2, b2, X, y))
 
     def accuracy(self, params: dict, split: str = "val") -> float:
         X, y = (self.X_val, self.y_val) if split == "val" else (self.X_train, self.y_train)
