@@ -187,7 +187,7 @@ def tiny_objective(config) -> float:
 
 @checks.exercise("random_search")
 def _random_search():
-    yield search_case(diverging_objective, SPACE_3, 300, (11, 12),
+    yield search_case(diverging_objective, SPACE_3, 300, (13, 14),
                       "300 trials over 3 hyper-parameters (log, linear, log), NaN scores for learning_rate > 0.05")
     yield search_case(tiny_objective, {"x": (1e-3, 1e3, "log")}, 500, (5, 6, 7),
                       "500 trials of one log-scale hyper-parameter in [1e-3, 1e3]")
