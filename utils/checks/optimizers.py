@@ -27,12 +27,12 @@ STEPS = 100
 STATE_HINT = ("The first step is right but a later one is not: is the state (velocity, accumulator, "
               "moments, step count) stored in config and read back on the next call?")
 EPSILON_HINT = {
-    "adagrad": "With gradients this small the place of epsilon matters: Keras divides by "
+    "adagrad": "Where epsilon goes matters, the more so the smaller the gradients: Keras divides by "
                "sqrt(accumulator + epsilon), epsilon inside the square root.",
-    "rmsprop": "With gradients this small the place of epsilon matters: Keras (and the notes) divide by "
-               "sqrt(mean_square + epsilon), epsilon inside the square root.",
-    "adam": "With gradients this small the place of epsilon matters: Keras adds epsilon to sqrt(v) of the "
-            "raw (uncorrected) second moment and folds the bias correction into the step size, "
+    "rmsprop": "Where epsilon goes matters, the more so the smaller the gradients: Keras (and the notes) "
+               "divide by sqrt(mean_square + epsilon), epsilon inside the square root.",
+    "adam": "Where epsilon goes matters, the more so the smaller the gradients: Keras adds epsilon to sqrt(v) "
+            "of the raw (uncorrected) second moment and folds the bias correction into the step size, "
             "alpha_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t).",
 }
 
@@ -80,6 +80,8 @@ def judge_trajectory(rule: str, expected, *, hints=(), advice: str = "", tol: fl
                 message += f"\n  {STATE_HINT}"
             if advice:
                 message += f"\n  {advice}"
+            elif err < 1e-2 and rule in EPSILON_HINT:
+                message += f"\n  A difference this small often comes from epsilon. {EPSILON_HINT[rule]}"
             raise CheckFailure(message)
         expect_close(f"w_t - w_0 of {rule} over all {steps} steps", d_got, d_ref, tol=tol)
     return judge
@@ -284,7 +286,8 @@ def _expect_search_result(out, objective, space, n_trials):
                f"trial {i}: config should be a dict with exactly the keys {sorted(space)}, got {config!r:.120}")
         for name, (low, high, _) in space.items():
             v = config[name]
-            expect(np.ndim(v) == 0 and np.isfinite(float(v)) and low <= float(v) <= high,
+            slack = 1e-9 * max(abs(low), abs(high))    # 10 ** log10(1e-5) is 9.999999999999999e-06
+            expect(np.ndim(v) == 0 and np.isfinite(float(v)) and low - slack <= float(v) <= high + slack,
                    f"trial {i}: {name} = {v!r} is outside its range [{low}, {high}]")
         true = float(objective(config))
         expect(np.ndim(score) == 0 and (math.isnan(true) and math.isnan(float(score))
