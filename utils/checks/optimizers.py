@@ -307,20 +307,20 @@ def _expect_search_result(out, objective, space, n_trials):
 def _expect_spread(configs, space):
     """Log-uniform (or uniform) samples: half below the (geometric) mid-point, no repeats."""
     n = len(configs)
-    for name, (low, high, scale) in space.items():
-        values = np.array([float(c[name]) for c in configs])
+    for key, (lo, hi, scale) in space.items():
+        values = np.array([float(c[key]) for c in configs])
         distinct = len(np.unique(values))
-        expect(distinct >= 0.95 * n, f"{name}: only {distinct} distinct values in {n} trials. Sample a real "
+        expect(distinct >= 0.95 * n, f"{key}: only {distinct} distinct values in {n} trials. Sample a real "
                                      f"number each trial (10 ** uniform(...)), not an integer exponent or a grid.")
         if scale == "log":
-            mid, how = math.sqrt(low * high), "geometric mid-point sqrt(low * high)"
+            mid, how = math.sqrt(lo * hi), "geometric mid-point sqrt(low * high)"
             advice = ("Sample the exponent uniformly: 10 ** rng.uniform(log10(low), log10(high)). Uniform "
                       "sampling of the value itself puts almost every trial in the top decade.")
         else:
-            mid, how = (low + high) / 2, "mid-point (low + high) / 2"
+            mid, how = (lo + hi) / 2, "mid-point (low + high) / 2"
             advice = "A linear hyper-parameter is sampled uniformly between low and high."
         share = float(np.mean(values < mid))
-        expect(0.38 <= share <= 0.62, f"{name} ({scale} scale): {share:.0%} of the {n} trials fall below the "
+        expect(0.38 <= share <= 0.62, f"{key} ({scale} scale): {share:.0%} of the {n} trials fall below the "
                                       f"{how} = {mid:.3g}, expected about half. {advice}")
 
 
