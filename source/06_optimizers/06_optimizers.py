@@ -118,7 +118,7 @@ from autograder.hidden import grade; grade("sgd", sgd)
 # ### SGD in a narrow valley
 #
 # Our first test function is an elongated bowl, $f(x, y) = x^2/20 + 5y^2$: its gradient
-# $(x/10,\ 10y)$ is a hundred times larger across the valley ($y$) than along it ($x$).
+# $(x/10,\ 10y)$ grows a hundred times faster across the valley ($y$) than along it ($x$).
 # One learning rate has to serve both directions. In $y$ an SGD step multiplies $y$ by
 # $1 - 10\eta$, so any $\eta > 0.2$ makes $y$ grow and the run diverges; in $x$ a step multiplies
 # $x$ by $1 - \eta/10$, so with $\eta \le 0.2$ the walk along the valley floor takes hundreds of
@@ -137,14 +137,15 @@ plt.show()
 # ## 3. Averaging the past: exponentially weighted moving averages
 #
 # The cure for the zig-zag is to average. Across the valley successive gradients point in opposite
-# directions and cancel; along the floor they agree and add up. All the rules below average with
-# the same device, the **exponentially weighted moving average (지수 가중 이동 평균, EWMA)**:
+# directions and cancel; along the floor they agree and add up. Momentum, RMSProp and Adam all
+# average with the same device, the **exponentially weighted moving average (지수 가중 이동 평균, EWMA)**:
 #
 # $$v_t = \beta\, v_{t-1} + (1 - \beta)\, \theta_t, \qquad v_0 = 0 .$$
 #
 # Unrolled, $v_t = (1-\beta)\sum_{k \le t} \beta^{t-k} \theta_k$: the weights fall off
-# geometrically, and they add up to about 1 over the last $1/(1-\beta)$ values ($\beta = 0.9$
-# averages about the last 10, $\beta = 0.99$ the last 100). Unlike a plain average over a window,
+# geometrically and add up to $1 - \beta^t$, and about two thirds of them ($1 - 1/e$) fall on the
+# last $1/(1-\beta)$ values, so $\beta = 0.9$ averages roughly the last 10 values and
+# $\beta = 0.99$ the last 100. Unlike a plain average over a window,
 # it keeps a single number, not the last $1/(1-\beta)$ values — the reason the notes give for using
 # it: it needs little memory.
 #
@@ -307,9 +308,10 @@ from autograder.hidden import grade; grade("adagrad", adagrad)
 # being 0", inside the root (`x += -learning_rate / sqrt(accm + 1e-8) * dx`). Keras puts
 # $\varepsilon$ in the same place (`rmsprop.py` divides by `sqrt(velocity + epsilon)`, with $s$
 # starting at 0) but defaults to $\rho = 0.9$ and $\varepsilon = 10^{-7}$. PyTorch, for
-# comparison, adds $\varepsilon$ *outside* the root. The placement matters only when
-# $s$ is comparable to $\varepsilon$, that is for gradients of about $10^{-3.5}$ or smaller — and
-# then it matters a lot.
+# comparison, adds $\varepsilon$ *outside* the root. The placement changes a step by a relative
+# amount of roughly $\varepsilon/\sqrt{s}$: invisible in a training curve for ordinary gradients,
+# but well above the $10^{-6}$ our checks allow, and decisive once $s$ is comparable to
+# $\varepsilon$ (gradients of about $10^{-3}$ or smaller).
 #
 # RMSProp has no bias correction, so its first step is large: $s_1 = (1-\rho) g^2$ and the step is
 # $\eta\, g / \sqrt{(1 - \rho) g^2} = \eta\,\mathrm{sign}(g)/\sqrt{1-\rho}$ — about $3.16\,\eta$
@@ -359,8 +361,8 @@ from autograder.hidden import grade; grade("rmsprop", rmsprop)
 #
 # $t = 1, 2, \dots$ counts the steps, so Adam's state is $m$, $v$ and $t$.
 #
-# **The notes' Adam has no bias correction.** Their pseudo-code (which they say is "a slightly
-# simplified version of what is used in practice") is
+# **The notes' Adam has no bias correction.** Their pseudo-code (with the remark that practice uses
+# "a slightly changed version") is
 # `m = beta_1*m + (1-beta_1)*dx; v = beta_2*v + (1-beta_2)*(dx**2); x += -learning_rate * m / (sqrt(v) + 1e-7)`
 # (the notes print `dx**` — the `2` is missing). What does leaving out the correction change?
 # At step 1, $m_1 = (1 - \beta_1) g$ and $\sqrt{v_1} = \sqrt{1 - \beta_2}\,|g|$, so the notes'
@@ -404,8 +406,8 @@ print("factor at t = 1, 12, 100, 1000:", factor[[0, 11, 99, 999]].round(2))
 # it). It equals the formula above with $\varepsilon$ replaced by
 # $\hat\varepsilon_t = \varepsilon / \sqrt{1 - \beta_2^t}$: about $31.6\,\varepsilon$ at $t = 1$,
 # shrinking to $\varepsilon$ as $t$ grows. PyTorch follows Algorithm 1 of the paper and adds
-# $\varepsilon$ to $\sqrt{\hat v_t}$. For ordinary gradients the two agree to about
-# $\varepsilon / |g|$; for gradients near $\varepsilon$ they differ completely. **This course uses
+# $\varepsilon$ to $\sqrt{\hat v_t}$. For ordinary gradients the two steps differ by a relative
+# $30\,\varepsilon/|g|$ or less; for gradients near $\varepsilon$ they differ completely. **This course uses
 # Keras' form**, with Keras' defaults $\eta = 0.001$, $\beta_1 = 0.9$, $\beta_2 = 0.999$,
 # $\varepsilon = 10^{-7}$ (the notes' $10^{-7}$, too), so that our steps can be checked against
 # `keras.optimizers.Adam` to a relative error of $10^{-6}$ over 100 steps.
@@ -546,8 +548,8 @@ plt.show()
 # learning. The training loop is the API of section 1 with one config per parameter array:
 
 # %%
-N_TRAIN = 2_000 if FAST else 20_000
-STEPS = 200 if FAST else 2_000          # mini-batch steps per run; the short mode runs the same code
+N_TRAIN = 2_000 if FAST else 50_000
+STEPS = 200 if FAST else 4_000          # mini-batch steps per run; the short mode runs the same code
 mlp = FashionMLP(n_train=N_TRAIN, n_val=1_000, hidden=64, seed=0)
 print(f"{len(mlp.y_train)} training and {len(mlp.y_val)} validation images, {STEPS} steps per run")
 
@@ -631,9 +633,9 @@ plt.show()
 # descending. lr = 0.03 is a bit high: it drops fast at first but then stalls on a noisy plateau
 # well above the best run, because the steps are too large to settle. lr = 0.003 is about right: a
 # fast drop followed by a steady, slower decline to the lowest loss. lr = 1e-5 is too low: an almost
-# flat, slowly and steadily decreasing line near 2.3. Trained ten times longer it would keep going
-# down slowly (still far behind where the good run is after a few hundred steps) without any
-# instability — it is not broken, just wasteful.
+# straight, slowly and steadily decreasing line that starts near 2.3. Trained ten times longer it
+# would keep going down slowly (still far behind where the good run is after a few hundred steps)
+# without any instability — it is not broken, just wasteful.
 # ### END SOLUTION
 
 # %% [markdown]
@@ -838,7 +840,8 @@ for trials, marker, label in [(grid_trials, "s", "grid"), (random_trials, "o", "
     axes[1].scatter(lr[ok], s[ok], marker=marker, s=50, label=label)
 axes[0].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="L2 strength",
             title="tried points (colour: validation loss, red x: diverged)")
-axes[0].legend()
+for handle in axes[0].legend().legend_handles:
+    handle.set_facecolor("white")
 fig.colorbar(points, ax=axes[0])
 axes[1].set(xscale="log", xlabel="learning rate", ylabel="validation loss",
             title="projected on the learning rate")
