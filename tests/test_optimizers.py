@@ -109,6 +109,14 @@ def test_rmsprop_epsilon_outside_the_root():
     _fails(hidden, "rmsprop", torch_style, "w after step 1 of 100 is wrong")
 
 
+def test_adam_without_epsilon_divides_zero_by_zero():
+    def no_epsilon(w, dw, config=None):
+        config = _defaults(config, "adam")
+        return _adam()(w, dw, {**config, "epsilon": 0.0})[0], config
+
+    _fails(visible, "adam", no_epsilon, "NaN or inf after step 1.*without epsilon")
+
+
 def test_rmsprop_without_one_minus_rho():
     def no_one_minus_rho(w, dw, config=None):
         config = _defaults(config, "rmsprop")

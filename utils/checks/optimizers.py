@@ -60,6 +60,13 @@ def judge_trajectory(rule: str, expected, *, hints=(), advice: str = "", tol: fl
     steps = len(expected) - 1
 
     def judge(out):
+        if isinstance(out, np.ndarray) and out.shape == expected.shape and out.dtype.kind == "f":
+            bad = ~np.all(np.isfinite(out.reshape(len(out), -1)), axis=1)
+            if np.any(bad):
+                t = int(np.argmax(bad))
+                raise CheckFailure(f"w contains NaN or inf after step {t} of {steps}: {_preview(out[t])}. "
+                                   f"Is something divided by zero, e.g. a root without epsilon when a "
+                                   f"gradient is exactly 0?")
         got = expect_array(f"the trajectory of {rule}", out, shape=expected.shape)
         d_got, d_ref = got - expected[0], expected - expected[0]
         for t in range(1, steps + 1):
