@@ -26,6 +26,7 @@
 
 # %%
 import math
+import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -564,7 +565,7 @@ def train(rule, config, steps=STEPS, schedule=None, l2=0.0, batch_size=64, seed=
     configs = {name: dict(config) for name in params}      # one config (and state) per parameter
     history = {"loss": [], "val_loss": []}
     batches = mlp.batches(batch_size, seed)
-    for step in trange(steps, desc=desc or rule.__name__, leave=False):
+    for step in trange(steps, desc=desc or rule.__name__, leave=False, file=sys.stdout):
         if schedule is not None:
             for c in configs.values():
                 c["learning_rate"] = float(schedule(step))
