@@ -282,7 +282,7 @@ def plot_losses(curves: Mapping[str, np.ndarray], *, ax=None, xlabel: str = "ste
         values = np.asarray(values, dtype=np.float64)
         steps = np.arange(len(values)) if every == 1 else np.arange(1, len(values) + 1) * every
         if smooth > 1 and len(values) >= smooth:
-            line, = ax.plot(steps, values, alpha=0.25)
+            line, = ax.plot(steps, values, alpha=0.15, linewidth=0.8)
             kernel = np.ones(smooth) / smooth
             ax.plot(steps[smooth - 1:], np.convolve(values, kernel, mode="valid"), color=line.get_color(),
                     label=name)

@@ -551,6 +551,7 @@ plt.show()
 # %%
 N_TRAIN = 2_000 if FAST else 50_000
 STEPS = 200 if FAST else 4_000          # mini-batch steps per run; the short mode runs the same code
+SMOOTH = max(10, STEPS // 40)           # curves are averaged over this many steps
 mlp = FashionMLP(n_train=N_TRAIN, n_val=1_000, hidden=64, seed=0)
 print(f"{len(mlp.y_train)} training and {len(mlp.y_val)} validation images, {STEPS} steps per run")
 
@@ -592,7 +593,7 @@ for name, (rule, config) in race.items():
     curves[f"{name} lr={config['learning_rate']}"] = history["loss"]
     print(f"{name:9s} validation loss {mlp.loss(params):.3f}, accuracy {mlp.accuracy(params):.3f}")
 fig, ax = plt.subplots(figsize=(8, 4))
-plot_losses(curves, ax=ax, smooth=10, title="training loss (mini-batches; lines: 10-step average)")
+plot_losses(curves, ax=ax, smooth=SMOOTH, title=f"training loss (mini-batches; lines: {SMOOTH}-step average)")
 plt.show()
 
 # %% [markdown]
@@ -620,7 +621,7 @@ for lr in (1e-1, 3e-2, 3e-3, 1e-5):
     _, history = train(adam, {"learning_rate": lr}, desc=f"lr={lr}")
     lr_curves[f"Adam lr={lr}"] = history["loss"]
 fig, ax = plt.subplots(figsize=(8, 4))
-plot_losses(lr_curves, ax=ax, smooth=10, title="the same network, four learning rates")
+plot_losses(lr_curves, ax=ax, smooth=SMOOTH, title=f"the same network, four learning rates ({SMOOTH}-step average)")
 plt.show()
 
 # %% [markdown] nbgrader={"grade_id": "q_lr_curves", "grade": true, "solution": true, "points": 2}
