@@ -83,7 +83,7 @@ def judge_trajectory(rule: str, expected, *, hints=(), advice: str = "", tol: fl
                     if ratio is not None and abs(ratio - factor) <= 1e-4 * abs(factor):
                         message += f"\n  The first step is {ratio:.4g} times the expected one. {hint}"
                         break
-            elif t > 1:
+            else:
                 message += f"\n  {STATE_HINT}"
             if advice:
                 message += f"\n  {advice}"
