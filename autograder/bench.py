@@ -6,7 +6,9 @@ Prints, measured in one run on this machine:
   the same submissions, and the grader's overhead per notebook versus bare execution;
 - gradient agreement: the largest relative error between the reference solutions (taken from
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
-  over every comparison the hidden checks make.
+  over every comparison the hidden checks make;
+- optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
+  gradients over 100 steps (max absolute and relative difference per rule).
 """
 from __future__ import annotations
 
@@ -82,6 +84,25 @@ def gradient_agreement() -> list[tuple[str, str, int, float]]:
     return rows
 
 
+def optimizer_agreement(problems: int = 5) -> list[tuple[str, float, float, float]]:
+    """Notebook 06's reference update rules vs `keras.optimizers` on the same gradients, 100 steps
+    on `problems` random problems per rule: (rule, max |w - w_keras|, max relative error of
+    w_t - w_0, the same against Keras with plain-float (float32) hyper-parameters)."""
+    from utils.optim import RULES, agreement_with_keras
+    ns = load_solutions("06_optimizers")
+    return agreement_with_keras({rule: ns[rule] for rule in RULES}, steps=100, problems=problems)
+
+
+def print_optimizer_agreement() -> None:
+    print("\nOptimizer agreement with Keras (100 steps): reference update rules vs keras.optimizers "
+          "on the same gradients, 5 random problems per rule (float64):")
+    print(f"  {'rule':<14}{'max abs diff':>14}{'max rel diff':>14}{'vs plain-float Keras':>22}")
+    for rule, abs_err, rel_err, rel_plain in optimizer_agreement():
+        print(f"  {rule:<14}{abs_err:>14.1e}{rel_err:>14.1e}{rel_plain:>22.1e}")
+    print("  (rel diff: of the displacement w_t - w_0, worst step; target < 1e-6. Plain-float Keras casts "
+          "its hyper-parameters through float32.)")
+
+
 def main() -> None:
     for key, value in {**grade.grading_env(), "PYTHONPATH": str(build.paths.ROOT)}.items():
         os.environ[key] = value
@@ -117,6 +138,7 @@ def main() -> None:
         print(f"  {a:<20}{name:<24}{count:>12}{err:>16.2e}")
     worst = max(err for *_, err in rows)
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
+    print_optimizer_agreement()
 
 
 if __name__ == "__main__":

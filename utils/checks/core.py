@@ -31,6 +31,10 @@ class Case:
     judge: Callable[[Any], None]
     label: str = ""
     kwargs: dict = field(default_factory=dict)
+    #: how to call the student's function: `call(fn, *args, **kwargs)`; None calls
+    #: `fn(*args, **kwargs)` once. A driver lets one case call `fn` many times (e.g. an optimizer's
+    #: update rule over 100 steps, threading its state); the judge still sees only the result.
+    call: Callable | None = None
 
 
 CaseFactory = Callable[[], Iterable[Case]]
@@ -67,7 +71,7 @@ def call_student(name: str, fn: Callable, case: Case):
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
     try:
-        return fn(*args, **kwargs)
+        return fn(*args, **kwargs) if case.call is None else case.call(fn, *args, **kwargs)
     except NotImplementedError:
         raise CheckFailure(f"{name} is not implemented yet: replace the "
                            f"`raise NotImplementedError` with your code.") from None
