@@ -758,3 +758,10 @@ plt.show()
 # - Keep $\operatorname{Var}(z)$ constant across layers: Xavier $\sigma = 1/\sqrt{n_\text{in}}$ (the
 #   notes' convention; Glorot's paper and Keras' `GlorotNormal` use $\sqrt{2/(n_\text{in} + n_\text{out})}$),
 #   and He $\sigma = \sqrt{2/n_\text{in}}$ for ReLU, which halves the second moment.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();

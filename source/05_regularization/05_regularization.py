@@ -958,3 +958,10 @@ plt.show()
 #   It lets deep networks train at high learning rates.
 # - DropBlock drops contiguous regions of feature maps; data augmentation makes label-preserving
 #   copies of the training data.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();

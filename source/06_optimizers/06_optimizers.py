@@ -919,3 +919,10 @@ plt.show()
 # - Read the loss curve to diagnose the learning rate; decay it (step, exponential, cosine, with a
 #   warmup) to explore early and settle late.
 # - Search hyper-parameters at random, in log space, coarse to fine.
+
+# %% [markdown]
+# Before you hand in: run every visible check of this notebook at once.
+
+# %%
+from utils.checks import check_all
+check_all();
