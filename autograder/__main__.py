@@ -1,7 +1,8 @@
 """Instructor commands.
 
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
-    python -m autograder sample-class   # build, then autograde the bundled sample class
+    python -m autograder sample-class [--only ASSIGNMENT ...]
+                                        # build, then autograde the bundled sample class
     python -m autograder grade ASSIGNMENT SUBMISSIONS [--executor local|dask|tcp://...] [--workers N]
                                         # grade a class (see autograder/grade_class.py)
 """
@@ -14,12 +15,18 @@ from pathlib import Path
 from . import build, grade, grade_class, paths, sample_class
 
 
-def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE) -> list[grade.Score]:
-    """Build the release, then grade the bundled sample class and print the score table."""
+def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE,
+                     only: list[str] | None = None) -> list[grade.Score]:
+    """Build the release, then grade the bundled sample class (or only the assignments in `only`)
+    and print the score table."""
     t0 = time.perf_counter()
     for path in build.build_release(release_dir, course):
         print(f"released {path}")
     assignments = build.assignment_ids()
+    unknown = set(only or ()) - set(assignments)
+    if unknown:
+        raise SystemExit(f"unknown assignment(s) {sorted(unknown)}; course.yml has {assignments}")
+    assignments = [a for a in assignments if not only or a in only]
     incoming = course / "sample_submissions"
     pool, close = grade_class.make_executor("local")
     try:
@@ -43,7 +50,8 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="source/ -> release/")
-    sub.add_parser("sample-class", help="build, then grade the bundled sample class")
+    s = sub.add_parser("sample-class", help="build, then grade the bundled sample class")
+    s.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="grade only these assignments")
     g = sub.add_parser("grade", help="grade a class's submissions of one assignment")
     g.add_argument("assignment")
     g.add_argument("submissions", help="nbgrader submitted/ folder, a flat folder or zip, or a folder per student")
@@ -57,7 +65,7 @@ def main(argv=None) -> None:
     if args.command == "build":
         build.main()
     elif args.command == "sample-class":
-        run_sample_class()
+        run_sample_class(only=args.only)
     else:
         try:
             grade_class.main(args.assignment, args.submissions, args.course, args.executor,
