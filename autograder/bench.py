@@ -8,7 +8,9 @@ Prints, measured in one run on this machine:
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
-  gradients over 100 steps (max absolute and relative difference per rule).
+  gradients over 100 steps (max absolute and relative difference per rule);
+- convolution speed: notebook 07's reference `conv_forward_fast` (im2col) against its naive loops and
+  against `tf.nn.conv2d` on the same input, side by side, with the ratios.
 """
 from __future__ import annotations
 
@@ -103,6 +105,68 @@ def print_optimizer_agreement() -> None:
           "its hyper-parameters through float32.)")
 
 
+def conv_benchmark(n=50, size=32, channels=3, filters=16, k=3, repeats=50, naive_repeats=2) -> list[dict]:
+    """Notebook 07's reference convolutions on one NHWC input (stride 1, "same" padding), timed side
+    by side: the naive loops, `conv_forward_fast` and `tf.nn.conv2d` (+ bias). The fast version and
+    TensorFlow run alternately, `repeats` times each, and each figure is the best run (the least
+    disturbed by other jobs on a shared machine). One row per dtype; the naive loops run in float64
+    only (they take seconds)."""
+    import numpy as np
+    import tensorflow as tf
+    ns = load_solutions("07_cnn")
+    naive, fast = ns["conv_forward_naive"], ns["conv_forward_fast"]
+    pad = k // 2
+    rng = np.random.default_rng(0)
+    x64 = rng.standard_normal((n, size, size, channels))
+    w64, b64 = rng.standard_normal((k, k, channels, filters)), rng.standard_normal(filters)
+
+    def timed(fn):
+        t0 = time.perf_counter()
+        out = fn()
+        return time.perf_counter() - t0, out
+
+    rows = []
+    for dtype in ("float64", "float32"):
+        x, w, b = (a.astype(dtype) for a in (x64, w64, b64))
+        padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]]
+        run_fast = lambda: fast(x, w, b, stride=1, pad=pad)[0]           # noqa: E731
+        run_tf = lambda: (tf.nn.conv2d(x, w, 1, padding) + b).numpy()    # noqa: E731
+        run_tf(), run_fast()                                              # warm up (TF sets up its op)
+        t_fast, t_tf = [], []
+        for _ in range(repeats):
+            t, out_fast = timed(run_fast)
+            t_fast.append(t)
+            t, out_tf = timed(run_tf)
+            t_tf.append(t)
+        row = {"dtype": dtype, "fast": min(t_fast), "tf": min(t_tf),
+               "fast_vs_tf_error": float(np.abs(out_fast - out_tf).max())}
+        if dtype == "float64":
+            runs = [timed(lambda: naive(x, w, b, stride=1, pad=pad)[0]) for _ in range(naive_repeats)]
+            row.update(naive=min(t for t, _ in runs),
+                       fast_vs_naive_error=float(np.abs(out_fast - runs[0][1]).max()))
+        rows.append(row)
+    return rows
+
+
+def print_conv_benchmark() -> None:
+    shape = "50x32x32x3 input, 16 filters of 3x3, stride 1, pad 1 (NHWC)"
+    rows = conv_benchmark()
+    print(f"\nConvolution forward, notebook 07's reference solutions on one {shape}; best of 50 "
+          f"alternating runs (naive loops: of 2):")
+    print(f"  {'dtype':<9}{'naive loops':>13}{'conv_forward_fast':>19}{'tf.nn.conv2d':>14}"
+          f"{'naive / fast':>14}{'fast / tf':>11}")
+    for r in rows:
+        naive = f"{r['naive']:.2f} s" if "naive" in r else "-"
+        speedup = f"{r['naive'] / r['fast']:.0f}x" if "naive" in r else "-"
+        print(f"  {r['dtype']:<9}{naive:>13}{1e3 * r['fast']:>16.2f} ms{1e3 * r['tf']:>11.2f} ms"
+              f"{speedup:>14}{r['fast'] / r['tf']:>10.2f}x")
+    first = rows[0]
+    met = first["naive"] / first["fast"] >= 50 and all(r["fast"] / r["tf"] <= 5 for r in rows)
+    print(f"  targets: fast >= 50x faster than naive, fast within 5x of tf.nn.conv2d: {'met' if met else 'NOT MET'}")
+    print(f"  largest difference: fast vs naive {first['fast_vs_naive_error']:.1e} (float64), fast vs tf "
+          + ", ".join(f"{r['fast_vs_tf_error']:.1e} ({r['dtype']})" for r in rows))
+
+
 def main() -> None:
     for key, value in {**grade.grading_env(), "PYTHONPATH": str(build.paths.ROOT)}.items():
         os.environ[key] = value
@@ -139,6 +203,7 @@ def main() -> None:
     worst = max(err for *_, err in rows)
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
     print_optimizer_agreement()
+    print_conv_benchmark()
 
 
 if __name__ == "__main__":

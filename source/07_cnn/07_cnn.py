@@ -534,10 +534,12 @@ print("largest difference, fast vs naive:",
 
 # %% [markdown]
 # The course's benchmark (`./run.sh bench`) times the reference solutions on the larger batch
-# above, 50 images of 32×32×3 with 16 filters of 3×3: there the naive loops take BENCH_NAIVE, the
-# im2col version BENCH_FAST — BENCH_RATIO times faster — and `tf.nn.conv2d` BENCH_TF (measured on a
-# two-core CPU shared with other jobs, float64). Libraries do better still with tuned kernels
-# (oneDNN on CPUs, cuDNN on GPUs) that avoid building the big matrix.
+# above, 50 images of 32×32×3 with 16 filters of 3×3 and "same" padding, in float64. In two runs on
+# a two-core CPU shared with other jobs, the naive loops took 4.7 and 7.7 s, the im2col version 3.3
+# and 7.8 ms — about a thousand times faster (1434× and 986×) — and `tf.nn.conv2d` 6.1 and 6.6 ms;
+# in float32, im2col and TensorFlow were within 10 % of each other (1.8 against 2.0 ms). Libraries
+# use tuned kernels (oneDNN on CPUs, cuDNN on GPUs), some of which avoid building the big matrix;
+# on a small layer with 3 input channels a plain im2col is just as fast.
 #
 # ## 6. Why convolutions work: sparse connections and parameter sharing
 #
@@ -638,20 +640,20 @@ def build_lenet(filters=(6, 16), units=(120, 84), dropout=0.0):
     dense layers; dropout: the drop rate of the two Dropout layers (none when 0).
     """
     ### BEGIN SOLUTION
-    layers = [keras.Input((28, 28, 1)),
-              keras.layers.Conv2D(filters[0], 5, padding="same", activation="relu"),
-              keras.layers.MaxPooling2D(2),
-              keras.layers.Conv2D(filters[1], 5, activation="relu"),
-              keras.layers.MaxPooling2D(2),
-              keras.layers.Flatten()]
-    for k, n_units in enumerate(units):
-        if dropout and k == 0:
-            layers.append(keras.layers.Dropout(dropout))
-        layers.append(keras.layers.Dense(n_units, activation="relu"))
-        if dropout and k == 0:
-            layers.append(keras.layers.Dropout(dropout))
-    layers.append(keras.layers.Dense(10, activation="softmax"))
-    model = keras.Sequential(layers)
+    drop = [keras.layers.Dropout(dropout)] if dropout else []
+    model = keras.Sequential(name="lenet", layers=[
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(filters[0], 5, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(filters[1], 5, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        *drop,
+        keras.layers.Dense(units[0], activation="relu"),
+        *[keras.layers.Dropout(dropout) for _ in drop],   # a second, separate Dropout layer
+        keras.layers.Dense(units[1], activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
     ### END SOLUTION
     return model
 
@@ -665,9 +667,9 @@ from autograder.hidden import grade; grade("build_lenet", build_lenet)
 # %% [markdown]
 # ### Training on Fashion-MNIST
 #
-# The classic LeNet-5 sizes reach about 90 % test accuracy on Fashion-MNIST. A wider version — 32
-# and 64 filters, dense layers of 256 and 128 units, dropout 0.4 — does better, with the same
-# architecture and code. We train it with Adam on 55 000 training images, keep the last 5 000 for
+# With the classic LeNet-5 sizes the network reaches about 89 % test accuracy on Fashion-MNIST
+# (88.9 % after 15 epochs, in a run made for this text). A wider version — 32 and 64 filters, dense
+# layers of 256 and 128 units, dropout 0.4 — does better, with the same architecture and code. We train it with Adam on 55 000 training images, keep the last 5 000 for
 # validation, and test once at the end on the 10 000 test images. (In the short FAST mode the
 # tests use, 1500 images and two epochs: the same code, a much weaker network.)
 
@@ -697,7 +699,11 @@ test_loss, test_accuracy = lenet.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy {test_accuracy:.2%} on {len(x_test)} test images (loss {test_loss:.3f})")
 
 # %% [markdown]
-# FULL_MODE_RESULT
+# In full mode (55 000 training images, 15 epochs) the run made for this text reached **91.9 %**
+# test accuracy (91.94 %, test loss 0.240; validation accuracy 92.3 % after the last epoch), in
+# 5.5 CPU minutes of training on a two-core machine shared with other jobs (13 minutes of wall
+# time). The training accuracy at the end, 93.3 % (measured with dropout active), is only a little
+# above the validation accuracy: with dropout the wide network hardly overfits in 15 epochs.
 #
 # ## 8. What the layers learn
 #
@@ -855,7 +861,6 @@ augmenters = {
     "RandomTranslation": keras.layers.RandomTranslation(0.15, 0.15, fill_mode="constant", seed=1),
     "RandomRotation": keras.layers.RandomRotation(0.1, fill_mode="constant", seed=2),
     "RandomZoom": keras.layers.RandomZoom(0.3, fill_mode="constant", seed=3),
-    "RandomContrast": keras.layers.RandomContrast(0.6, value_range=(0, 1), seed=4),
 }
 sneaker = x_all[np.flatnonzero(y_train_all == 7)[0]][None]      # (1, 28, 28, 1)
 panels, titles = [], []
@@ -868,8 +873,10 @@ plt.show()
 # %% [markdown]
 # `RandomFlip("horizontal")` mirrors half of the time, `RandomTranslation(0.15, 0.15)` shifts by up
 # to 15 % of the height and width, `RandomRotation(0.1)` turns by up to 10 % of a full turn (36°),
-# `RandomZoom(0.3)` zooms in or out by up to 30 %, and `RandomContrast(0.6)` scales the contrast by a
-# factor between 0.4 and 1.6. Put at the start of a model, they change nothing at inference:
+# and `RandomZoom(0.3)` zooms in or out by up to 30 %; `fill_mode="constant"` fills what comes into
+# view with zeros, the background. (Keras also has photometric layers such as `RandomContrast` and
+# `RandomBrightness`, more useful for colour photos.) Put at the start of a model, they change
+# nothing at inference:
 
 # %%
 augment = keras.Sequential([keras.Input((28, 28, 1)), *augmenters.values()], name="augment")
@@ -918,8 +925,8 @@ print("training=True changes them:", not np.allclose(np.asarray(augment(batch, t
 # - LeNet-5: conv-pool-conv-pool, then dense layers; first-layer filters learn edge detectors.
 # - Residual blocks $y = \operatorname{relu}(F(x) + x)$ give the gradient a direct path and make the
 #   identity easy; a 1×1 convolution adapts the shortcut when shapes change.
-# - Augmentation layers (flip, translation, rotation, zoom, contrast) are random in training and the
-#   identity at inference.
+# - Augmentation layers (flip, translation, rotation, zoom) are random in training and the identity
+#   at inference.
 
 # %% [markdown]
 # Before you hand in: run every visible check of this notebook at once.

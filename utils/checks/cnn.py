@@ -520,11 +520,12 @@ def judge_max_pool_backward(x, pool_size, stride, dout, *, numeric=None):
         if stride < pool_size:
             return OVERLAP
         if tiled:
-            got_w, ref_w = _window_view(dx, pool_size), _window_view(dx_ref, pool_size)
-            per_window = (got_w != 0).sum(axis=(2, 4))
-            if per_window.max() > 1 and np.all((ref_w != 0).sum(axis=(2, 4)) <= 1):
-                k = int(per_window.max())
-                return TIES.format(k=k)
+            x_w, got_w, ref_w = (_window_view(a, pool_size) for a in (x, dx, dx_ref))
+            nonzero = got_w != 0
+            several = nonzero.sum(axis=(2, 4), keepdims=True) > 1      # windows that got > 1 entry
+            at_max = x_w == x_w.max(axis=(2, 4), keepdims=True)
+            if several.any() and np.all(at_max | ~(nonzero & several)):  # ... and only at tied maxima
+                return TIES.format(k=int(nonzero.sum(axis=(2, 4)).max()))
             if rel_error(got_w.sum(axis=(2, 4)), ref_w.sum(axis=(2, 4))) < 1e-9:
                 return IN_WINDOW
         return POOL_GRAD_STEP if stride > 1 else ""
