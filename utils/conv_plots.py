@@ -37,56 +37,60 @@ def show_matrices(arrays: Sequence, titles: Sequence[str] | None = None, *, size
     return fig
 
 
-def _grid(count: int, ncols: int | None, size: float, title_space: float = 0.0):
-    ncols = min(ncols or count, count)
-    nrows = -(-count // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + title_space), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    return fig, axes.ravel()
+def _mosaic(tiles, ncols: int, gap: int = 1):
+    """Tiles (k, h, w) of equal shape side by side in one array, NaN (drawn blank) between them."""
+    k, h, w = tiles.shape
+    nrows = -(-k // ncols)
+    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
+    for i in range(k):
+        r, c = divmod(i, ncols)
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[i]
+    return mosaic, nrows
 
 
-def show_filters(kernel, *, channel: int | None = 0, ncols: int = 8, size: float = 1.1, title: str | None = None):
-    """The filters of a convolution layer, one panel each, for a kernel of shape (HH, WW, C, F).
+def _show_tiles(tiles, *, ncols, size, cmap, vmin, vmax, labels, title):
+    """One image for all tiles (one axis: fast to draw even for 64 maps), each tile numbered."""
+    ncols = min(ncols, len(tiles))
+    mosaic, nrows = _mosaic(tiles, ncols)
+    fig, ax = plt.subplots(figsize=(size * ncols, size * nrows + 0.4 * bool(title)))
+    cm = plt.get_cmap(cmap).copy()
+    cm.set_bad("white")
+    ax.imshow(mosaic, cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
+    h, w = tiles.shape[1:]
+    for i, label in enumerate(labels):
+        r, c = divmod(i, ncols)
+        ax.text(c * (w + 1), r * (h + 1), label, fontsize=6, va="top", ha="left", color="black",
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5})
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
-    With one input channel (or `channel` given) each filter is drawn in a diverging colour map
-    (red positive, blue negative, white 0) scaled to its own largest |weight|; with `channel=None`
-    and C = 3 the filter is drawn as an RGB image, normalised to [0, 1].
-    """
+
+def show_filters(kernel, *, channel: int = 0, ncols: int = 8, size: float = 1.1, title: str | None = None):
+    """The filters of a convolution layer, for a kernel of shape (HH, WW, C, F): input channel
+    `channel` of each filter, numbered, in a diverging colour map (red positive, blue negative,
+    white 0), each filter scaled to its own largest |weight|."""
     k = np.asarray(kernel, dtype=np.float64)
     if k.ndim != 4:
         raise ValueError(f"a kernel of shape (HH, WW, C, F) is expected, got shape {k.shape}")
-    F = k.shape[3]
-    fig, axes = _grid(F, ncols, size, 0.4 * bool(title))
-    for f in range(F):
-        ax = axes[f]
-        if channel is None and k.shape[2] == 3:
-            rgb = k[:, :, :, f]
-            ax.imshow((rgb - rgb.min()) / max(float(np.ptp(rgb)), 1e-12))
-        else:
-            w = k[:, :, channel or 0, f]
-            limit = max(float(np.abs(w).max()), 1e-12)
-            ax.imshow(w, cmap="bwr", vmin=-limit, vmax=limit)
-        ax.set_title(str(f), fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    tiles = np.moveaxis(k[:, :, channel, :], -1, 0)                                  # (F, HH, WW)
+    tiles = tiles / np.maximum(np.abs(tiles).max(axis=(1, 2), keepdims=True), 1e-12)
+    return _show_tiles(tiles, ncols=ncols, size=size, cmap="bwr", vmin=-1, vmax=1,
+                       labels=[str(f) for f in range(len(tiles))], title=title)
 
 
 def show_feature_maps(maps, titles: Sequence[str] | None = None, *, ncols: int = 8, size: float = 1.3,
                       cmap: str = "viridis", title: str | None = None):
-    """Feature maps of one image, an array (H, W, F): one panel per map, each on its own colour
-    scale (bright = strong response)."""
+    """Feature maps of one image, an array (H, W, F): one tile per map, numbered (or labelled with
+    `titles`), each on its own colour scale from its minimum to its maximum (bright = strong)."""
     m = np.asarray(maps, dtype=np.float64)
     if m.ndim == 2:
         m = m[:, :, None]
-    F = m.shape[2]
-    fig, axes = _grid(F, ncols, size, 0.4 * bool(title))
-    for f in range(F):
-        axes[f].imshow(m[:, :, f], cmap=cmap)
-        axes[f].set_title(titles[f] if titles else str(f), fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    tiles = np.moveaxis(m, -1, 0)                                                      # (F, H, W)
+    lo = tiles.min(axis=(1, 2), keepdims=True)
+    spread = np.maximum(tiles.max(axis=(1, 2), keepdims=True) - lo, 1e-12)
+    labels = list(titles) if titles else [str(f) for f in range(len(tiles))]
+    return _show_tiles((tiles - lo) / spread, ncols=ncols, size=size, cmap=cmap, vmin=0, vmax=1,
+                       labels=labels, title=title)

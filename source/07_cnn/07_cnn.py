@@ -248,8 +248,8 @@ sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
 edge_filters = np.stack([sobel, sobel.T], axis=-1)[:, :, None, :]        # (3, 3, 1, 2)
 boot = images[np.flatnonzero(y_train_all == 9)[0]]
 maps, _ = conv_forward_naive(boot.reshape(1, 28, 28, 1), edge_filters, np.zeros(2), pad=1)
-show_feature_maps(np.concatenate([boot[:, :, None], np.abs(maps[0])], axis=-1),
-                  ["an ankle boot", "|vertical edges|", "|horizontal edges|"], ncols=3, size=2.6, cmap="gray")
+show_images([boot, np.abs(maps[0, :, :, 0]), np.abs(maps[0, :, :, 1])],
+            ["an ankle boot", "|vertical edges|", "|horizontal edges|"], size=2.6)
 plt.show()
 
 # %% [markdown]
@@ -451,7 +451,7 @@ from autograder.hidden import grade; grade("max_pool_backward", max_pool_backwar
 #
 # Your naive forward pass runs its innermost line N·H'·W'·F times. For a batch of 50 images of
 # 32×32 pixels and 16 filters with "same" padding that is $50 \cdot 32 \cdot 32 \cdot 16 = 819\,200$
-# Python iterations, about a second or more, for one layer and one batch. The fix is to hand all
+# Python iterations, several seconds here, for one layer and one batch. The fix is to hand all
 # the arithmetic to one matrix product:
 #
 # 1. Build every window at once. `sliding_window_view(x_pad, (HH, WW), axis=(1, 2))` returns an
@@ -671,11 +671,11 @@ from autograder.hidden import grade; grade("build_lenet", build_lenet)
 # (88.9 % after 15 epochs, in a run made for this text). A wider version — 32 and 64 filters, dense
 # layers of 256 and 128 units, dropout 0.4 — does better, with the same architecture and code. We train it with Adam on 55 000 training images, keep the last 5 000 for
 # validation, and test once at the end on the 10 000 test images. (In the short FAST mode the
-# tests use, 1500 images and two epochs: the same code, a much weaker network.)
+# tests use, 1200 images and two epochs: the same code, a much weaker network.)
 
 # %%
-N_TRAIN = 1_500 if FAST else 55_000
-N_VAL = 1_000 if FAST else 5_000
+N_TRAIN = 1_200 if FAST else 55_000
+N_VAL = 500 if FAST else 5_000
 N_TEST = 1_000 if FAST else 10_000
 EPOCHS = 2 if FAST else 15
 VERBOSE = 2 if FAST else 1                      # one line per epoch, or Keras' progress bars
