@@ -8,7 +8,7 @@ Prints, measured in one run on this machine:
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
-  gradients over 100 steps (max absolute and relative difference per rule);
+  gradients over 100 steps (max absolute and relative difference per rule).
 - convolution speed: notebook 07's reference `conv_forward_fast` (im2col) against its naive loops and
   against `tf.nn.conv2d` on the same input, side by side, with the ratios.
 """

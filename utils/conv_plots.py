@@ -53,8 +53,7 @@ def _show_tiles(tiles, *, ncols, size, cmap, vmin, vmax, labels, title):
     ncols = min(ncols, len(tiles))
     mosaic, nrows = _mosaic(tiles, ncols)
     fig, ax = plt.subplots(figsize=(size * ncols, size * nrows + 0.4 * bool(title)))
-    cm = plt.get_cmap(cmap).copy()
-    cm.set_bad("white")
+    cm = plt.get_cmap(cmap).with_extremes(bad="white")      # the gaps between tiles
     ax.imshow(mosaic, cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
     h, w = tiles.shape[1:]
     for i, label in enumerate(labels):

@@ -385,7 +385,8 @@ def max_pool_forward(x, pool_size=2, stride=2):
     out = np.zeros((N, H_out, W_out, C))
     for i in range(H_out):
         for j in range(W_out):
-            out[:, i, j, :] = x[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size, :].max(axis=(1, 2))
+            window = x[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size, :]
+            out[:, i, j, :] = window.max(axis=(1, 2))
     ### END SOLUTION
     return out, (x, pool_size, stride)
 
@@ -460,7 +461,7 @@ from autograder.hidden import grade; grade("max_pool_backward", max_pool_backwar
 #    strides (the "stride tricks" of its module). Keep every `stride`-th window with `[:, ::stride, ::stride]`.
 # 2. **im2col** ("image to columns"): reshape the windows into a matrix with one row per window,
 #    N·H'·W' rows of HH·WW·C numbers. This reshape does copy, and the matrix is larger than the
-#    input — each pixel appears in up to HH·WW/stride² windows — memory traded for speed.
+#    input — it holds about HH·WW/stride² copies of each pixel — memory traded for speed.
 # 3. Reshape the filters to a (HH·WW·C, F) matrix. Then `rows @ filters` is (N·H'·W', F): every
 #    window times every filter, computed by an optimised BLAS library. Add b and reshape to
 #    (N, H', W', F).
@@ -669,9 +670,10 @@ from autograder.hidden import grade; grade("build_lenet", build_lenet)
 #
 # With the classic LeNet-5 sizes the network reaches about 89 % test accuracy on Fashion-MNIST
 # (88.9 % after 15 epochs, in a run made for this text). A wider version — 32 and 64 filters, dense
-# layers of 256 and 128 units, dropout 0.4 — does better, with the same architecture and code. We train it with Adam on 55 000 training images, keep the last 5 000 for
-# validation, and test once at the end on the 10 000 test images. (In the short FAST mode the
-# tests use, 1200 images and two epochs: the same code, a much weaker network.)
+# layers of 256 and 128 units, dropout 0.4 — does better, with the same architecture and code. We
+# train it with Adam on 55 000 training images, keep the last 5 000 for validation, and test once
+# at the end on the 10 000 test images. (In the short FAST mode the tests use, 1200 images and two
+# epochs: the same code, a much weaker network.)
 
 # %%
 N_TRAIN = 1_200 if FAST else 55_000
@@ -772,7 +774,7 @@ plt.show()
 # weights to 0). And the gradient has a direct path: $\partial y / \partial x = I + \partial F /
 # \partial x$ (where the ReLU is active), so the gradient from the top reaches the first blocks
 # without being multiplied through every layer. With residual blocks, networks of 100 and more
-# layers train; ResNet-34 and ResNet-50 (notebook 10) are built from them.
+# layers train; ResNet-34, the network of the notes' fastai lesson, is built from them.
 #
 # In the **functional API** (Keras layers called on tensors) a block is a function from a tensor to
 # a tensor. Two convolutions with batch normalization (notebook 05) make $F$; when the block halves
@@ -809,10 +811,11 @@ print(f"{len(resnet.layers)} layers, {resnet.count_params():,} parameters")
 
 # %% [markdown]
 # Three blocks, 28×28×16 → 14×14×32 → 7×7×64, and global average pooling (the mean of each
-# feature map) instead of a large dense layer: fewer parameters than our LeNet, but 7 convolution
-# layers. At initialisation a block with matching shapes is exactly the identity on a non-negative
-# input (such as the output of a ReLU), and so is its gradient: the gradient of the output with
-# respect to the input is the upstream gradient itself.
+# feature map) instead of a large dense layer: fewer parameters than our wide LeNet, but 7
+# convolution layers on its main path (and two 1×1 projections). At initialisation a block with
+# matching shapes is exactly the identity on a non-negative input (such as the output of a ReLU),
+# and so is its gradient: the gradient of the output with respect to the input is the upstream
+# gradient itself.
 
 # %%
 block_in = keras.Input((14, 14, 16))
