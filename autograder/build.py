@@ -128,7 +128,11 @@ def prepare_course_dir(course: Path = paths.NBGRADER_COURSE) -> Path:
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(paths.COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
     cfg = course_config()
-    for a in assignment_ids():
+    wanted = assignment_ids()
+    for stale in (course / "source").glob("*"):   # e.g. an assignment since removed from course.yml
+        if stale.is_dir() and stale.name not in wanted:
+            shutil.rmtree(stale)
+    for a in wanted:
         target = course / "source" / a / f"{a}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(text_to_notebook(a, cfg), target)
@@ -143,9 +147,11 @@ def canonical(nb) -> str:
 def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRADER_COURSE) -> list[Path]:
     """Generate the student notebooks with nbgrader and write them, normalized, to `release_dir`."""
     prepare_course_dir(course)
+    # One nbgrader run for every assignment (its ids are glob patterns): a run per assignment
+    # costs a few seconds of start-up each. The source folder holds exactly course.yml's ones.
+    nbgrader("generate_assignment", "*", "--force", cwd=course)
     written = []
     for a in assignment_ids():
-        nbgrader("generate_assignment", a, "--force", cwd=course)
         nb = nbformat.read(course / "release" / a / f"{a}.ipynb", as_version=4)
         target = release_dir / a / f"{a}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
