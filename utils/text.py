@@ -131,7 +131,7 @@ class CharSampler:
 
     def _generate(self, prime, n_chars, temperatures, seed):
         tf = self.tf
-        batch = tf.shape(temperatures)[0]
+        batch = temperatures.shape[0]                         # static: one trace per number of samples
         states = self._zero_states(batch)
         for t in tf.range(tf.shape(prime)[0] - 1):           # read the prime, all but its last char
             _, states = self._step(tf.fill([batch], prime[t]), states)

@@ -37,8 +37,10 @@ import numpy as np
 
 from utils import FAST
 from utils.checks import check
+from utils.checks.rnn import keras_gate_columns
 from utils.data import use_offline_cache
 from utils.fit_plots import plot_train_val
+from utils.gradcheck import eval_numerical_gradient_array, rel_error
 from utils.text import CharSampler, CharVocab, load_shakespeare, next_char_probabilities, next_char_windows, split_text
 
 use_offline_cache()   # the course's local copy of the data, if there is one (else Keras downloads)
@@ -263,8 +265,6 @@ from autograder.hidden import grade; grade("rnn_backward", rnn_backward)
 # differences (notebook 02's tool) agree too, for every input:
 
 # %%
-from utils.gradcheck import eval_numerical_gradient_array, rel_error  # noqa: E402
-
 rng = np.random.default_rng(8)
 xs, h0s, dhs = rng.standard_normal((2, 6, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 6, 4))
 Wxs, Whs, bs = 0.5 * rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 4)), 0.1 * rng.standard_normal(4)
@@ -361,8 +361,6 @@ from autograder.hidden import grade; grade("lstm_step_forward", lstm_step_forwar
 # Your step agrees with Keras' `LSTMCell` once the weight columns are put in Keras' order:
 
 # %%
-from utils.checks.rnn import keras_gate_columns  # noqa: E402
-
 H_demo, D_demo = 3, 2
 cell = keras.layers.LSTMCell(H_demo, dtype="float64")
 cell.build((None, D_demo))

@@ -536,10 +536,6 @@ def describe_char_model(fn, vocab_size: int, embedding_dim: int, units: int) -> 
         desc["future_change"] = float(np.max(np.abs(out_a[:, :-1] - out_b[:, :-1])))
         desc["scale"] = float(np.max(np.abs(out_a)))
         desc["rows_sum_to_one"] = bool(np.all(out_a >= 0) and np.allclose(out_a.sum(-1), 1.0, atol=1e-4))
-    try:
-        desc["longer_shape"] = list(np.shape(model(rng.integers(0, vocab_size, (3, 11)).astype("int32"))))
-    except Exception as exc:   # a model built for one fixed length
-        desc["longer_shape"] = f"{type(exc).__name__}: {str(exc)[:200]}"
     return desc
 
 
@@ -581,10 +577,6 @@ def judge_char_model(vocab_size: int, embedding_dim: int, units: int):
         expect(desc["future_change"] <= 1e-6 * max(1.0, desc["scale"]),
                f"changing only the LAST input character changed the outputs at earlier positions (by up to "
                f"{desc['future_change']:.3g}): a language model must not see the future.")
-        longer = desc["longer_shape"]
-        expect(longer == [3, 11, V],
-               f"the model should read sequences of any length (a (3, 11) batch gave {longer}): use "
-               f"keras.Input(shape=(None,), dtype='int32').")
     return judge
 
 
