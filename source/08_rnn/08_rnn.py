@@ -527,8 +527,8 @@ for name, norms in curves.items():
 # the forget gate, no matrix and no tanh derivative. With f near 1 the product of many such factors
 # stays near 1, so the gradient of a loss at "French" still reaches the input at "France" 40 steps
 # earlier, with a size comparable to that of nearby inputs. The weights that would store "France"
-# in the cell state then get a learning signal; for a vanilla RNN that signal is ~1e-8 times
-# smaller than the signal from the last few characters and is lost.
+# in the cell state then get a learning signal; for a vanilla RNN that signal is ~1e-7 times
+# smaller (the plot, 40 steps back) than the signal from the last few characters, and is lost.
 # ### END SOLUTION
 
 # %% [markdown]
@@ -693,9 +693,11 @@ plt.show()
 # %% [markdown]
 # Generating one character needs one step of the LSTM, not a pass over the whole text so far:
 # `utils.text.CharSampler` steps the LSTM's cell by hand, carrying $h$ and $c$ along, and compiles
-# the whole loop with `tf.function` into one TensorFlow graph (a Python loop that calls the model
-# once per character is about a thousand times slower; `./run.sh bench` measures it). One sample
-# per temperature, from the same start:
+# the whole loop with `tf.function` into one TensorFlow graph. Measured here (`./run.sh bench`):
+# about 0.15 ms per character for three samples side by side, against about 9 ms when the same
+# steps run eagerly from Python, and 75 ms with a plain model call on the whole text so far for
+# every new character (which gets slower still as the text grows). One sample per temperature,
+# from the same start:
 
 # %%
 sampler = CharSampler(char_model, vocab)
@@ -704,17 +706,34 @@ for temp, sample in zip(TEMPERATURES, sampler.sample("ROMEO:\n", N_CHARS, TEMPER
     print(f"---- temperature {temp} ----\nROMEO:\n{sample}\n")
 
 # %% [markdown]
-# In the full mode (LSTM(256), windows of 100, batches of 64, the whole text) the run here stopped
-# after **(FULL_EPOCHS)** epochs, **(FULL_MINUTES)** CPU minutes on a 2-core machine, at a best
-# validation loss of **(FULL_VAL)** nats per character. A sample at temperature 0.5:
+# In the full mode (LSTM(256), windows of 100 characters, batches of 64, the whole text) the run
+# here went on for **24 epochs** (3,768 steps) before early stopping ended it, the best being epoch
+# 22: **16.7 minutes** of training on a 2-core CPU that other jobs were using too, and a best
+# validation loss of **1.572 nats per character**, against 4.17 for guessing. Its sample at
+# temperature 0.5:
 #
 # ```
-# (FULL_SAMPLE)
+# ROMEO:
+# She had their son of the brother's sorry,
+# There is heart that love thee not so we must
+# think here will stand upon the like of grace
+# That I do not report of his house,
+# And the duke of my soul with his processions.
+#
+# LEONTES:
+# Then she is a man and live and friend,
+# And dead of all their good man in the princes.
+# The princes be not send me happy down him.
+#
+# KING RICHARD III:
+# And all him of the three for a grace,
+# And so so stand and uncle state of the news.
 # ```
 #
-# It has learnt the layout of a play (names in capitals followed by a colon, short lines, blank
-# lines between speeches), English words and spelling, and some grammar; it has not learnt
-# meaning. At temperature 0.2 it repeats its most likely phrases, at 1.0 it makes up more words.
+# It has learnt the layout of a play (names in capitals followed by a colon, lines of verse, a blank
+# line between speeches), English words and spelling, some grammar, and the names of the corpus'
+# characters; it has not learnt meaning. At temperature 0.2 it repeats its most likely phrases ("the
+# princes of the ..." over and over); at 1.0 it makes up words ("tengrous", "youners").
 # (The short mode, run by the tests, trains for a few hundred steps on a slice of the text and
 # prints mostly gibberish.)
 
