@@ -560,7 +560,7 @@ hello_model = keras.Sequential([keras.Input((None, len(hello))),
                                 keras.layers.Dense(len(hello))])          # logits for h, e, l, o
 hello_model.compile(optimizer=keras.optimizers.Adam(0.05),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-reps = 300                                                                 # the same word, 300 steps
+reps = 200                                                                 # the same word, 200 steps
 hist = hello_model.fit(np.repeat(x_hello, reps, axis=0), np.repeat(y_hello, reps, axis=0),
                        batch_size=1, epochs=1, verbose=0)
 print(f"loss after {reps} steps: {hist.history['loss'][-1]:.4f} (mean over the epoch)")
@@ -570,10 +570,10 @@ probs = keras.ops.softmax(hello_model(x_hello)).numpy()[0]
 print("step  input  " + "  ".join(f"p({ch})" for ch in hello.chars) + "   prediction")
 for t, ch in enumerate("hell"):
     print(f"{t + 1:>4}  {ch!r:>5}  " + "  ".join(f"{p:4.2f}" for p in probs[t]) + f"   {hello.chars[probs[t].argmax()]!r}")
-text = "h"
+generated = "h"
 for _ in range(4):                                 # generate: predict, append, feed everything back
-    text += hello.chars[int(np.argmax(hello_model(hello.one_hot(text)[None])[0, -1]))]
-print("generated from 'h':", text)
+    generated += hello.chars[int(np.argmax(hello_model(hello.one_hot(generated)[None])[0, -1]))]
+print("generated from 'h':", generated)
 
 # %% [markdown]
 # Steps 3 and 4 both read an "l", and the model answers "l" the first time and "o" the second.
@@ -800,24 +800,26 @@ def sequence_classifier(make_recurrent):
     return model
 
 
-bi_runs = {}
+bi_runs, test_accuracy = {}, {}
 for name, make_recurrent in [("SimpleRNN(32)", lambda: keras.layers.SimpleRNN(32)),
                              ("Bidirectional(SimpleRNN(16))", lambda: keras.layers.Bidirectional(keras.layers.SimpleRNN(16)))]:
     print(name)
     model = sequence_classifier(make_recurrent)
-    bi_runs[name] = model.fit(xs_train, ys_train, batch_size=100, epochs=BI_EPOCHS,
-                              validation_data=(xs_test, ys_test), verbose=VERBOSE).history
+    bi_runs[name] = model.fit(xs_train, ys_train, batch_size=100, epochs=BI_EPOCHS, verbose=VERBOSE).history
+    test_accuracy[name] = float(np.mean((np.asarray(model(xs_test))[:, 0] > 0.5) == ys_test))
 
 # %%
-plot_train_val(bi_runs, metrics=("accuracy",), title="is the last bit the same as the first?")
+plot_train_val(bi_runs, metrics=("accuracy",), title="is the last bit the same as the first? (training)")
 plt.show()
 for name, h in bi_runs.items():
-    print(f"{name:30s} validation accuracy after {len(h['val_accuracy'])} epochs: {h['val_accuracy'][-1]:.3f}")
+    print(f"{name:30s} after {len(h['accuracy'])} epochs: training accuracy {h['accuracy'][-1]:.3f}, "
+          f"test accuracy {test_accuracy[name]:.3f} ({len(ys_test)} new sequences)")
 
 # %% [markdown]
 # The bidirectional model solves the task within a few epochs, while the one-directional RNN of the
-# same size stays at the 50 % of guessing (in the full mode here: 1.000 against 0.504 after 15
-# epochs; the bidirectional model was at 1.000 after its first). (The other remedy is section 5's: an LSTM, whose gradient
+# same size stays at the 50 % of guessing. In the full mode here, after 15 epochs, the test accuracy
+# was 1.000 against 0.504; the bidirectional model's training accuracy was 0.89 over its first
+# epoch and 1.000 from the second on. (The other remedy is section 5's: an LSTM, whose gradient
 # survives more steps. Try `keras.layers.LSTM(32)` in its place.)
 #
 # **Deep RNNs (심층 RNN).** Stacking recurrent layers works like stacking dense layers: every layer
