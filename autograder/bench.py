@@ -8,7 +8,9 @@ Prints, measured in one run on this machine:
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
-  gradients over 100 steps (max absolute and relative difference per rule).
+  gradients over 100 steps (max absolute and relative difference per rule);
+- notebook 08's character LSTM: time per training batch, and time per generated character with a
+  plain model call per character, the LSTM cell stepped eagerly, and the same loop in `tf.function`.
 """
 from __future__ import annotations
 
@@ -103,6 +105,72 @@ def print_optimizer_agreement() -> None:
           "its hyper-parameters through float32.)")
 
 
+def rnn_figures(sample_chars: int = 200, naive_chars: int = 20, train_batches: int = 20) -> dict:
+    """Notebook 08's character model as its full mode trains it (Embedding(65, 64) -> LSTM(256) ->
+    Dense(65), batches of 64 windows of 100 characters, real Tiny Shakespeare text): seconds per
+    training batch; and milliseconds per generated character, three samples side by side (one per
+    temperature), generated three ways: a plain model call on the whole text so far for every new
+    character, `utils.text.CharSampler` stepping the LSTM cell eagerly, and the same sampler compiled
+    with `tf.function` (first call, which traces, and a second call)."""
+    import keras
+    import numpy as np
+
+    from utils.text import CharSampler, CharVocab, load_shakespeare, next_char_windows
+
+    text = load_shakespeare()
+    vocab = CharVocab(text)
+    x, y = next_char_windows(vocab.encode(text[:200_000]), 100)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(len(vocab), 64),
+                              keras.layers.LSTM(256, return_sequences=True), keras.layers.Dense(len(vocab))])
+    model.compile(optimizer=keras.optimizers.Adam(2e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x[:3 * 64], y[:3 * 64], batch_size=64, epochs=1, verbose=0)          # traces
+    n = train_batches * 64
+    t0 = time.perf_counter()
+    model.fit(x[:n], y[:n], batch_size=64, epochs=1, verbose=0)
+    per_batch = (time.perf_counter() - t0) / train_batches
+
+    temperatures, prime = (0.2, 0.5, 1.0), "ROMEO:\n"
+    ids = np.tile(vocab.encode(prime), (len(temperatures), 1))
+    scale = np.asarray(temperatures)[:, None]
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for _ in range(naive_chars):                  # the whole text so far, through the model, per character
+        logits = np.asarray(model(ids), dtype=np.float64)[:, -1] / scale
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        nxt = [rng.choice(len(vocab), p=row) for row in p]
+        ids = np.concatenate([ids, np.asarray(nxt, dtype=ids.dtype)[:, None]], axis=1)
+    naive = (time.perf_counter() - t0) / naive_chars
+    t0 = time.perf_counter()
+    CharSampler(model, vocab, compiled=False).sample(prime, sample_chars, temperatures, seed=0)
+    eager = (time.perf_counter() - t0) / sample_chars
+    sampler = CharSampler(model, vocab)
+    t0 = time.perf_counter()
+    sampler.sample(prime, sample_chars, temperatures, seed=0)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sampler.sample(prime, sample_chars, temperatures, seed=1)
+    compiled = (time.perf_counter() - t0) / sample_chars
+    return {"per_batch": per_batch, "naive": naive, "eager": eager, "compiled": compiled,
+            "first_call": first, "chars": sample_chars, "samples": len(temperatures)}
+
+
+def print_rnn_figures() -> None:
+    r = rnn_figures()
+    print("\nCharacter LSTM (notebook 08's full-mode model: Embedding 64, LSTM(256), 65 characters):")
+    print(f"  training: {1000 * r['per_batch']:.0f} ms per batch of 64 windows of 100 characters "
+          f"(about {157 * r['per_batch']:.0f} s per epoch of the 90 % training text)")
+    print(f"  sampling {r['samples']} texts side by side, per generated character:")
+    print(f"    plain model call on the whole text so far  {1000 * r['naive']:8.2f} ms")
+    print(f"    CharSampler, cell stepped eagerly           {1000 * r['eager']:8.2f} ms"
+          f"   {r['naive'] / r['eager']:7.1f}x faster than the plain call")
+    print(f"    CharSampler inside tf.function             {1000 * r['compiled']:8.2f} ms"
+          f"   {r['naive'] / r['compiled']:7.1f}x faster than the plain call, {r['eager'] / r['compiled']:.1f}x than eager"
+          f"  (first call, tracing included: {r['first_call']:.2f} s for {r['chars']} characters)")
+
+
 def main() -> None:
     for key, value in {**grade.grading_env(), "PYTHONPATH": str(build.paths.ROOT)}.items():
         os.environ[key] = value
@@ -139,6 +207,7 @@ def main() -> None:
     worst = max(err for *_, err in rows)
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
     print_optimizer_agreement()
+    print_rnn_figures()
 
 
 if __name__ == "__main__":
