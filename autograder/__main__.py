@@ -22,7 +22,10 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
     t0 = time.perf_counter()
     for path in build.build_release(release_dir, course):
         print(f"released {path}")
-    assignments = build.assignment_ids()
+    assignments = build.assignment_ids(graded=True)    # an ungraded notebook has no sample class
+    ungraded = set(only or ()) & set(build.assignment_ids(graded=False))
+    if ungraded:
+        raise SystemExit(f"{sorted(ungraded)} not graded for points (graded: false in course.yml): no sample class")
     unknown = set(only or ()) - set(assignments)
     if unknown:
         raise SystemExit(f"unknown assignment(s) {sorted(unknown)}; course.yml has {assignments}")

@@ -29,7 +29,8 @@ from .solutions import load_solutions
 def time_notebooks(course: Path) -> dict[str, float]:
     times = {}
     for a in build.assignment_ids():
-        nb = nbformat.read(course / "source" / a / f"{a}.ipynb", as_version=4)
+        path = build.instructor_notebook(a, course)
+        nb = nbformat.read(path, as_version=4)
         t0 = time.perf_counter()
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(course)}}).execute()
