@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -43,12 +44,14 @@ def where() -> str:
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
+    """(2, 19, 0) for "2.19.0rc1": the leading number of each dot-separated part, up to the first
+    part that does not start with one ("dev2024", "missing")."""
     parts = []
     for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
+        digits = re.match(r"\d+", piece)
         if not digits:
             break
-        parts.append(int(digits))
+        parts.append(int(digits.group()))
     return tuple(parts)
 
 
