@@ -110,8 +110,8 @@ def softmax_regression():
     """The model the visible checks train: Input(28, 28) -> Flatten -> Dense(10) logits, no hidden
     layer (multinomial logistic regression): quick to train, and not the notebook's model."""
     import keras
-    inputs = keras.Input((28, 28))
-    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+    images = keras.Input((28, 28))
+    return keras.Model(images, keras.layers.Dense(10)(keras.layers.Flatten()(images)))
 
 
 def _counter():
