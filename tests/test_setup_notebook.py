@@ -40,8 +40,10 @@ def test_the_check_passes_here(capsys):
     assert "The environment is ready" in out and "✘" not in out
     assert report["backend"] == "tensorflow" and report["fashion_mnist"] == (60000, 10000)
     assert report["versions"]["keras"].startswith("3.") and report["where"].startswith("local")
-    assert report["gpus"] == []                           # this machine: CPU only, reported, not required
-    assert environment.NO_GPU_LOCALLY in out
+    if report["gpus"]:                                    # reported, never required
+        assert f"✔ GPU        {report['gpus'][0]}" in out
+    else:
+        assert environment.NO_GPU_LOCALLY in out
 
 
 def test_old_versions_missing_packages_and_other_backends_are_named(monkeypatch, capsys):
@@ -69,11 +71,14 @@ def test_unloadable_data_is_named(monkeypatch):
         check_environment()
 
 
-def test_colab_is_detected_like_the_setup_cell(colab, capsys):
+def test_colab_is_detected_like_the_setup_cell(colab, capsys, monkeypatch):
     assert on_colab() and where() == "Google Colab"
-    assert GPU_HOWTO in device_summary()                 # no GPU here: say how to get one
+    monkeypatch.setattr(environment, "gpus", lambda: [])
+    assert GPU_HOWTO in device_summary()                 # a CPU runtime: say how to get a GPU
     check_environment(data=False)
     assert "Runtime > Change runtime type" in capsys.readouterr().out
+    monkeypatch.setattr(environment, "gpus", lambda: ["Tesla T4"])
+    assert device_summary() == "Keras trains on the GPU: Tesla T4"
     setup = nbformat.read(paths.RELEASE / "00_setup" / "00_setup.ipynb", as_version=4).cells[1].source
     assert 'if "google.colab" in sys.modules:' in setup   # the same test
 

@@ -33,13 +33,12 @@ import numpy as np
 
 from utils import FAST
 from utils.data import use_offline_cache
-from utils.environment import check_environment, mount_drive, on_colab, persistent_folder, where
+from utils.environment import check_environment, mount_drive, on_colab, persistent_folder
 from utils.intro_plots import plot_ai_map, plot_pipeline
 from utils.training import (Disconnected, clear_checkpoints, completed_epochs, fit_resumable,
                             simulated_disconnect, training_log)
 
 use_offline_cache()   # the course's local copy of the data, if there is one (else Keras downloads)
-print("running on:", where())
 
 # %% [markdown]
 # ## 1. Where you can work
