@@ -93,8 +93,8 @@ for f in files[:2] + files[-2:]:
 # before its first dot, lower-cased; `cat` is label 1, `dog` is label 0. A name that is neither is
 # a mistake in the data, and a loud one is better than a silent wrong label: raise a `ValueError`.
 #
-# **Worked example.** `["train/cats/cat.0.jpg", "dog.12.jpg", "/tmp/CAT.7.JPG"]` gives `[1, 0, 1]`;
-# `["cat.1.jpg", "bird.2.jpg"]` raises `ValueError`.
+# **Worked example.** `["train/dogs/cat.0.jpg", "dog.12.jpg", "/tmp/CAT.7.JPG"]` gives `[1, 0, 1]`
+# (the first is a cat in the wrong folder); `["cat.1.jpg", "bird.2.jpg"]` raises `ValueError`.
 #
 # ### Exercise 1 — `labels_from_filenames`
 # `files` is a list of paths (strings or `pathlib.Path`). `os.path.basename` or `Path(f).name`
