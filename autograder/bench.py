@@ -8,7 +8,10 @@ Prints, measured in one run on this machine:
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
-  gradients over 100 steps (max absolute and relative difference per rule).
+  gradients over 100 steps (max absolute and relative difference per rule);
+- transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
+  backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
+  references.
 """
 from __future__ import annotations
 
@@ -103,6 +106,84 @@ def print_optimizer_agreement() -> None:
           "its hyper-parameters through float32.)")
 
 
+def _answer_cells(assignment: str) -> dict:
+    """A notebook's first code cell (its imports) and its answer cells, run: the reference
+    functions without the notebook's experiments."""
+    from .solutions import code_cells
+    ns: dict = {"__name__": f"answers_{assignment}"}
+    cells = list(code_cells(assignment))
+    for cell in [cells[0]] + [c for c in cells[1:] if c.metadata.get("nbgrader", {}).get("solution")]:
+        exec(compile(cell.source, f"<{assignment}>", "exec"), ns)
+    return ns
+
+
+def transfer_figures(batch: int = 16, steps: int = 4) -> dict:
+    """Notebook 10 on this machine: MobileNetV2 at 224 px trained by `utils.learner.Learner` on real
+    cats-vs-dogs images, the backbone frozen (only the head trains) and unfrozen (everything):
+    seconds per step after the first, compiled (graph) and eager, and the first compiled step
+    (tracing included); plus the reference one_cycle_lr against its two references."""
+    import numpy as np
+    import keras
+    from utils.checks.transfer import keras_one_cycle
+    from utils.data import ImageDataLoaders, cats_and_dogs_dir, get_image_files
+    from utils.learner import Learner
+    from .hidden.transfer import reference_one_cycle
+    ns = _answer_cells("10_transfer")
+    files = get_image_files(cats_and_dogs_dir())
+    dls = ImageDataLoaders.from_name_func(files, ns["labels_from_filenames"], batch_size=batch,
+                                          preprocess=keras.applications.mobilenet_v2.preprocess_input,
+                                          max_train=batch * steps, max_valid=batch)
+    out: dict = {"batch": batch, "steps": steps}
+    for eager in (False, True):
+        keras.utils.set_random_seed(0)
+        learn = Learner(ns["build_transfer_model"](), dls, run_eagerly=eager, verbose=False)
+        for phase in ("frozen", "unfrozen"):
+            learn.freeze() if phase == "frozen" else learn.unfreeze()
+            t0 = time.perf_counter()
+            learn.fit(1, 1e-4)                       # the first epoch: compiles (graph), fills the cache
+            first = time.perf_counter() - t0
+            learn.fit(1, 1e-4)
+            epoch = learn.recorder.epochs[-1]["seconds"]   # training and validation of this epoch
+            val_t0 = time.perf_counter()
+            learn.validate()
+            val = time.perf_counter() - val_t0
+            per_step = (epoch - val) / steps
+            mode = "eager" if eager else "graph"
+            out[(phase, mode)] = {"per_step": per_step, "per_image": per_step / batch,
+                                  "first_epoch": first, "epoch_2400": per_step / batch * 2400}
+    rng = np.random.default_rng(0)
+    worst_rel, worst_abs = 0.0, 0.0
+    for _ in range(20):
+        total = int(rng.integers(5, 1000))
+        kw = {"pct_start": float(rng.uniform(0.05, 0.99)), "div": float(rng.uniform(2, 50)),
+              "div_final": float(10 ** rng.uniform(2, 6))}
+        steps_ = np.arange(total + 1)
+        got = ns["one_cycle_lr"](steps_, total, 1e-3, **kw)
+        for ref in (keras_one_cycle(steps_, total, 1e-3, **kw), reference_one_cycle(steps_, total, 1e-3, **kw)):
+            for g, r, scale in zip(got, ref, (1e-3, 1.0)):
+                worst_rel = max(worst_rel, float(np.max(np.abs(g - r) / np.abs(r))))
+                worst_abs = max(worst_abs, float(np.max(np.abs(g - r))) / scale)
+    out["one_cycle"] = {"problems": 20, "max_rel": worst_rel, "max_abs_scaled": worst_abs}
+    return out
+
+
+def print_transfer_figures() -> None:
+    r = transfer_figures()
+    print(f"\nNotebook 10: MobileNetV2 at 224 px, batches of {r['batch']}, utils.learner on this CPU "
+          f"(seconds per step after the first epoch; an epoch of the 2400 training images extrapolated):")
+    print(f"  {'':<22}{'per step':>10}{'per image':>11}{'2400 images':>13}{'first epoch':>13}")
+    for mode in ("graph", "eager"):
+        for phase in ("frozen", "unfrozen"):
+            f = r[(phase, mode)]
+            print(f"  {phase + ', ' + mode:<22}{f['per_step']:>9.2f}s{f['per_image']:>10.3f}s"
+                  f"{f['epoch_2400']:>12.0f}s{f['first_epoch']:>12.1f}s")
+        ratio = r[("unfrozen", mode)]["per_step"] / r[("frozen", mode)]["per_step"]
+        print(f"  unfrozen / frozen ({mode}): {ratio:.1f}x")
+    c = r["one_cycle"]
+    print(f"  one_cycle_lr vs keras CosineDecay pieces and the numpy reference, {c['problems']} random "
+          f"schedules: max rel diff {c['max_rel']:.1e}, max abs diff / lr_max {c['max_abs_scaled']:.1e}")
+
+
 def main() -> None:
     for key, value in {**grade.grading_env(), "PYTHONPATH": str(build.paths.ROOT)}.items():
         os.environ[key] = value
@@ -139,6 +220,7 @@ def main() -> None:
     worst = max(err for *_, err in rows)
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
     print_optimizer_agreement()
+    print_transfer_figures()
 
 
 if __name__ == "__main__":
