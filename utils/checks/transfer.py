@@ -350,9 +350,9 @@ def tiny_learner(n_body: int, seed: int):
     body = keras.Model(body_in, h, name="tiny_backbone")
     inputs = keras.Input((6,))
     model = keras.Model(inputs, keras.layers.Dense(2, name="head")(body(inputs)))
-    x = rng.standard_normal((40, 6)).astype("float32")
+    x = rng.standard_normal((24, 6)).astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("int64")
-    dls = DataLoaders.from_arrays(x[:32], y[:32], x[32:], y[32:], batch_size=8, seed=seed)
+    dls = DataLoaders.from_arrays(x[:16], y[:16], x[16:], y[16:], batch_size=8, seed=seed)
 
     def constant(step, total_steps, lr_max, **kwargs):
         return lr_max
