@@ -163,6 +163,18 @@ def test_schedule_is_applied_per_step_and_cycles_the_momentum():
         assert math.isclose(float(opt.learning_rate.numpy()), expected[-1][learn.optimizers.index(opt)], rel_tol=1e-6)
 
 
+def test_sgd_momentum_is_cycled_too_and_plain_sgd_is_left_alone():
+    learn = Learner(tiny_model(), tiny_data(), schedule=lambda s, t, lr: (lr, 0.5 + 0.1 * s),
+                    opt_func=lambda lr: keras.optimizers.SGD(lr, momentum=0.9), verbose=False)
+    learn.unfreeze()
+    learn.fit(1, 1e-2)
+    assert all(math.isclose(float(np.asarray(o.momentum)), 0.5 + 0.1 * 4, rel_tol=1e-6) for o in learn.optimizers)
+    plain = Learner(tiny_model(), tiny_data(), schedule=lambda s, t, lr: (lr, 0.5),
+                    opt_func=lambda lr: keras.optimizers.SGD(lr), verbose=False)
+    plain.fit(1, 1e-2)
+    assert all(o.momentum == 0 for o in plain.optimizers)   # no momentum to cycle
+
+
 def test_momentum_changes_the_updates():
     def run(mom):
         learn = Learner(tiny_model(), tiny_data(), schedule=lambda s, t, lr: (lr, mom), verbose=False)
