@@ -60,10 +60,10 @@ print("Keras", keras.__version__, "|", device_summary())
 
 # FAST (tests, CI, grading): a few images and one short phase each, same code. Full mode is what
 # the text reports; batches of 32 images at 224 px fit a Colab T4 GPU (and 12 GB of RAM) easily.
-N_TRAIN, N_VALID = (8, 4) if FAST else (None, None)    # None: all 2400 / 600 images
+N_TRAIN, N_VALID = (4, 4) if FAST else (None, None)    # None: all 2400 / 600 images
 BATCH = 4 if FAST else 32
 EPOCHS = 1                        # fine_tune(1), as in the lesson: 1 frozen epoch, then 1 epoch unfrozen
-LR_FIND_STEPS = 4 if FAST else 100
+LR_FIND_STEPS = 3 if FAST else 100
 
 # %% [markdown]
 # ## 1. The data, and labels from file names
