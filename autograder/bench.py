@@ -8,7 +8,7 @@ Prints, measured in one run on this machine:
   source/) and the independent references (TensorFlow autodiff, centered finite differences),
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
-  gradients over 100 steps (max absolute and relative difference per rule);
+  gradients over 100 steps (max absolute and relative difference per rule).
 - transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
   backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
   references.
