@@ -13,12 +13,14 @@ Prints, measured in one run on this machine:
   plain model call per character, the LSTM cell stepped eagerly, and the same loop in `tf.function`.
 - notebook 09's graded training run: the test accuracy the reference `train_fashion_model` reaches
   through the visible and the hidden check's driver over 10 seeds, against the stated thresholds.
+  gradients over 100 steps (max absolute and relative difference per rule).
+- transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
+  backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
+  references.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import os
 import shutil
 import tempfile
@@ -29,7 +31,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from . import build, grade, grade_class, hidden, sample_class, sandbox
-from .solutions import load_solutions
+from .solutions import load_answers, load_solutions
 
 
 def time_notebooks(course: Path) -> dict[str, float]:
@@ -181,17 +183,6 @@ def print_rnn_figures() -> None:
     print(f"    CharSampler inside tf.function             {1000 * r['compiled']:8.2f} ms"
           f"   {r['naive'] / r['compiled']:7.1f}x faster than the plain call, {r['eager'] / r['compiled']:.1f}x than eager"
           f"  (first call, tracing included: {r['first_call']:.2f} s for {r['chars']} characters)")
-def _answer(assignment: str, name: str):
-    """One reference solution, without running the rest of its notebook: the notebook's first code
-    cell (its imports) and the answer cell `name`."""
-    from .solutions import code_cells
-    cells = list(code_cells(assignment))
-    ns: dict = {"__name__": f"solutions_{assignment}"}
-    for cell in (cells[0], next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == name)):
-        source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(source, f"<{assignment}>", "exec"), ns)
-    return ns[name]
 
 
 def fashion_training_accuracy(seeds=range(10)) -> list[tuple[str, float, float, float, float]]:
@@ -203,7 +194,7 @@ def fashion_training_accuracy(seeds=range(10)) -> list[tuple[str, float, float, 
     from utils.fashion import short_training_run
 
     from .hidden.keras_fashion import HIDDEN_MIN_ACCURACY, HIDDEN_TRAIN, mlp_48
-    train = _answer("09_fashion_mnist", "train_fashion_model")
+    train = load_answers("09_fashion_mnist")["train_fashion_model"]
     rows = []
     for label, settings, extra, threshold in [
             (f"visible: softmax regression, {TRAIN_CASE['n_train']} images", TRAIN_CASE, {}, MIN_ACCURACY),
@@ -224,6 +215,73 @@ def print_fashion_training_accuracy() -> None:
         print(f"  {label:<40}{low:>8.1%}{mean:>8.1%}{high:>8.1%}{threshold:>11.0%}{low - threshold:>+9.1%}")
     print("  (margin: worst seed minus threshold; the full-mode accuracy of the notebook itself, 89.3 %, "
           "is measured by running it without COURSE_FAST)")
+
+
+def transfer_figures(batch: int = 16, steps: int = 4) -> dict:
+    """Notebook 10 on this machine: MobileNetV2 at 224 px trained by `utils.learner.Learner` on real
+    cats-vs-dogs images, the backbone frozen (only the head trains) and unfrozen (everything):
+    seconds per step after the first, compiled (graph) and eager, and the first compiled step
+    (tracing included); plus the reference one_cycle_lr against its two references."""
+    import numpy as np
+    import keras
+    from utils.checks.transfer import keras_one_cycle
+    from utils.data import ImageDataLoaders, cats_and_dogs_dir, get_image_files
+    from utils.learner import Learner
+    from .hidden.transfer import reference_one_cycle
+    ns = load_answers("10_transfer")
+    files = get_image_files(cats_and_dogs_dir())
+    dls = ImageDataLoaders.from_name_func(files, ns["labels_from_filenames"], batch_size=batch,
+                                          preprocess=keras.applications.mobilenet_v2.preprocess_input,
+                                          max_train=batch * steps, max_valid=batch)
+    out: dict = {"batch": batch, "steps": steps}
+    for eager in (False, True):
+        keras.utils.set_random_seed(0)
+        learn = Learner(ns["build_transfer_model"](), dls, run_eagerly=eager, verbose=False)
+        for phase in ("frozen", "unfrozen"):
+            learn.freeze() if phase == "frozen" else learn.unfreeze()
+            t0 = time.perf_counter()
+            learn.fit(1, 1e-4)                       # the first epoch: compiles (graph), fills the cache
+            first = time.perf_counter() - t0
+            learn.fit(1, 1e-4)
+            epoch = learn.recorder.epochs[-1]["seconds"]   # training and validation of this epoch
+            val_t0 = time.perf_counter()
+            learn.validate()
+            val = time.perf_counter() - val_t0
+            per_step = (epoch - val) / steps
+            mode = "eager" if eager else "graph"
+            out[(phase, mode)] = {"per_step": per_step, "per_image": per_step / batch,
+                                  "first_epoch": first, "epoch_2400": per_step / batch * 2400}
+    rng = np.random.default_rng(0)
+    worst_rel, worst_abs = 0.0, 0.0
+    for _ in range(20):
+        total = int(rng.integers(5, 1000))
+        kw = {"pct_start": float(rng.uniform(0.05, 0.99)), "div": float(rng.uniform(2, 50)),
+              "div_final": float(10 ** rng.uniform(2, 6))}
+        steps_ = np.arange(total + 1)
+        got = ns["one_cycle_lr"](steps_, total, 1e-3, **kw)
+        for ref in (keras_one_cycle(steps_, total, 1e-3, **kw), reference_one_cycle(steps_, total, 1e-3, **kw)):
+            for g, r, scale in zip(got, ref, (1e-3, 1.0)):
+                worst_rel = max(worst_rel, float(np.max(np.abs(g - r) / np.abs(r))))
+                worst_abs = max(worst_abs, float(np.max(np.abs(g - r))) / scale)
+    out["one_cycle"] = {"problems": 20, "max_rel": worst_rel, "max_abs_scaled": worst_abs}
+    return out
+
+
+def print_transfer_figures() -> None:
+    r = transfer_figures()
+    print(f"\nNotebook 10: MobileNetV2 at 224 px, batches of {r['batch']}, utils.learner on this CPU "
+          f"(seconds per step after the first epoch; an epoch of the 2400 training images extrapolated):")
+    print(f"  {'':<22}{'per step':>10}{'per image':>11}{'2400 images':>13}{'first epoch':>13}")
+    for mode in ("graph", "eager"):
+        for phase in ("frozen", "unfrozen"):
+            f = r[(phase, mode)]
+            print(f"  {phase + ', ' + mode:<22}{f['per_step']:>9.2f}s{f['per_image']:>10.3f}s"
+                  f"{f['epoch_2400']:>12.0f}s{f['first_epoch']:>12.1f}s")
+        ratio = r[("unfrozen", mode)]["per_step"] / r[("frozen", mode)]["per_step"]
+        print(f"  unfrozen / frozen ({mode}): {ratio:.1f}x")
+    c = r["one_cycle"]
+    print(f"  one_cycle_lr vs keras CosineDecay pieces and the numpy reference, {c['problems']} random "
+          f"schedules: max rel diff {c['max_rel']:.1e}, max abs diff / lr_max {c['max_abs_scaled']:.1e}")
 
 
 def main() -> None:
@@ -264,6 +322,7 @@ def main() -> None:
     print_optimizer_agreement()
     print_rnn_figures()
     print_fashion_training_accuracy()
+    print_transfer_figures()
 
 
 if __name__ == "__main__":
