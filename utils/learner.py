@@ -25,10 +25,8 @@ import math
 import time
 from typing import Callable, Sequence
 
-import numpy as np
-
-
 import keras
+import numpy as np
 import tensorflow as tf
 
 #: momentum hyper-parameter of each optimizer whose momentum a schedule may cycle
