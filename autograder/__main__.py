@@ -20,12 +20,17 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
     """Build the release, then grade the bundled sample class (or only the assignments in `only`)
     and print the score table."""
     t0 = time.perf_counter()
-    for path in build.build_release(release_dir, course):
-        print(f"released {path}")
-    assignments = build.assignment_ids()
+    assignments = build.assignment_ids(graded=True)    # an ungraded notebook has no sample class
+    ungraded = set(only or ()) & set(build.assignment_ids(graded=False))
+    if ungraded:
+        raise SystemExit(f"{sorted(ungraded)} not graded for points (graded: false in course.yml): no sample class")
     unknown = set(only or ()) - set(assignments)
     if unknown:
         raise SystemExit(f"unknown assignment(s) {sorted(unknown)}; course.yml has {assignments}")
+    from utils.data import use_offline_cache
+    use_offline_cache()   # as `grade` does: the verdict workers regenerate cases that may load real data
+    for path in build.build_release(release_dir, course):
+        print(f"released {path}")
     assignments = [a for a in assignments if not only or a in only]
     incoming = course / "sample_submissions"
     pool, close = grade_class.make_executor("local")

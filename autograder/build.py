@@ -2,6 +2,10 @@
 
     source/NN/NN.py  --jupytext-->  build/course/source/NN/NN.ipynb  --nbgrader-->  release/NN/NN.ipynb
 
+An assignment with `graded: false` in course.yml (00_setup) is built and released the same way, but
+its instructor notebook goes to `build/course/ungraded/` instead of `source/`, with no gradebook
+entry: nbgrader's gradebook, formgrader and grade exports then hold the graded assignments only.
+
 The build adds the parts every notebook shares (the "Open in Colab" badge and the setup cell),
 fills nbgrader metadata defaults and gives cells stable ids, so that building twice gives
 byte-identical files (tests/test_release.py rebuilds and compares with the committed release/).
@@ -32,8 +36,29 @@ def course_config() -> dict:
         return yaml.safe_load(f)
 
 
-def assignment_ids() -> list[str]:
-    return [a["id"] for a in course_config()["assignments"]]
+def is_graded(assignment: str | dict) -> bool:
+    """Whether an assignment is graded for points (the default) or, like `00_setup`, released and
+    tested like the others but never graded (`graded: false` in course.yml)."""
+    if isinstance(assignment, str):
+        assignment = next(a for a in course_config()["assignments"] if a["id"] == assignment)
+    return bool(assignment.get("graded", True))
+
+
+def assignment_ids(*, graded: bool | None = None) -> list[str]:
+    """The assignments in course order: all (default), only the graded ones (`graded=True`: the
+    nbgrader assignments, with points, sample class and gradebook) or only the ungraded ones."""
+    return [a["id"] for a in course_config()["assignments"] if graded is None or is_graded(a) == graded]
+
+
+#: where the nbgrader course folder keeps the instructor notebooks that are not graded: beside
+#: `source/`, so that nbgrader's gradebook, formgrader and exports hold only graded assignments
+UNGRADED_SOURCE = "ungraded"
+
+
+def instructor_notebook(assignment: str, course: Path = paths.NBGRADER_COURSE) -> Path:
+    """The instructor's notebook of `assignment` in the nbgrader course folder."""
+    folder = "source" if is_graded(assignment) else UNGRADED_SOURCE
+    return course / folder / assignment / f"{assignment}.ipynb"
 
 
 def install_spec(cfg: dict | None = None) -> str:
@@ -128,8 +153,13 @@ def prepare_course_dir(course: Path = paths.NBGRADER_COURSE) -> Path:
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(paths.COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
     cfg = course_config()
+    keep = {instructor_notebook(a, course).parent for a in assignment_ids()}
+    for folder in ("source", UNGRADED_SOURCE):   # drop assignments since removed from course.yml
+        for stale in (course / folder).glob("*"):
+            if stale.is_dir() and stale not in keep:
+                shutil.rmtree(stale)
     for a in assignment_ids():
-        target = course / "source" / a / f"{a}.ipynb"
+        target = instructor_notebook(a, course)
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(text_to_notebook(a, cfg), target)
     return course
@@ -143,9 +173,14 @@ def canonical(nb) -> str:
 def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRADER_COURSE) -> list[Path]:
     """Generate the student notebooks with nbgrader and write them, normalized, to `release_dir`."""
     prepare_course_dir(course)
+    # One nbgrader run for every graded assignment (its ids are glob patterns): a run per
+    # assignment costs a few seconds of start-up each. `source/` holds exactly the graded ones.
+    nbgrader("generate_assignment", "*", "--force", cwd=course)
     written = []
     for a in assignment_ids():
-        nbgrader("generate_assignment", a, "--force", cwd=course)
+        if not is_graded(a):   # the same student version, but no assignment in the gradebook
+            nbgrader("generate_assignment", a, "--force", "--no-db",
+                     f"--CourseDirectory.source_directory={UNGRADED_SOURCE}", cwd=course)
         nb = nbformat.read(course / "release" / a / f"{a}.ipynb", as_version=4)
         target = release_dir / a / f"{a}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -128,6 +128,8 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
                 executor: str | cf.Executor = "local", workers: int | None = None,
                 limits: sandbox.Limits = sandbox.Limits(), id_pattern: str = intake.DEFAULT_ID,
                 progress: bool = True) -> list[StudentResult]:
+    if assignment in build.assignment_ids(graded=False):
+        raise SystemExit(f"{assignment} is not graded for points (graded: false in course.yml): nothing to grade")
     ensure_course(course, assignment)
     release_nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)

@@ -39,3 +39,15 @@ def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
     import matplotlib.pyplot as plt
     plt.close("all")
     return ns
+
+
+def load_answers(assignment: str) -> dict:
+    """The reference answers without the notebook's experiments: the first code cell (the
+    imports) and the answer cells, run. Cheaper than `load_solutions` for a notebook that trains."""
+    cells = list(code_cells(assignment))
+    ns: dict = {"__name__": f"answers_{assignment}"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for cell in [cells[0]] + [c for c in cells[1:] if c.metadata.get("nbgrader", {}).get("solution")]:
+            src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+            exec(compile(src, f"<{assignment}>", "exec"), ns)
+    return ns

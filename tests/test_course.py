@@ -20,6 +20,9 @@ def notebooks(assignments):
 def test_points_in_course_yml_match_the_notebooks(notebooks):
     for a in build.course_config()["assignments"]:
         total = sum(c.metadata["nbgrader"]["points"] for c in _graded(notebooks[a["id"]]))
+        if not build.is_graded(a):   # graded: false (00_setup): no points anywhere
+            assert "points" not in a and total == 0, f"{a['id']} is not graded but has points"
+            continue
         assert total == a["points"], f"{a['id']}: course.yml says {a['points']}, notebook has {total}"
 
 
@@ -29,6 +32,9 @@ def test_every_answer_cell_has_a_test_cell_with_visible_and_hidden_checks(notebo
     for a, nb in notebooks.items():
         answers = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
                    if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+        if not build.is_graded(a):   # an ungraded notebook has nothing to answer or grade
+            assert not answers and not _graded(nb), f"{a} is not graded but has answer or graded cells"
+            continue
         assert answers, f"{a} has no autograded exercise"
         tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _graded(nb) if c.cell_type == "code"}
         for name in answers:

@@ -196,8 +196,9 @@ def lab(graded_class, tmp_path_factory):
 @pytest.fixture(scope="module")
 def course_def():
     cfg = build.course_config()
-    return {"course_id": cfg["course_id"], "ids": [a["id"] for a in cfg["assignments"]],
-            "points": sum(a["points"] for a in cfg["assignments"])}
+    graded = [a for a in cfg["assignments"] if build.is_graded(a)]   # the nbgrader assignments
+    return {"course_id": cfg["course_id"], "ids": [a["id"] for a in graded],
+            "points": sum(a["points"] for a in graded)}
 
 
 def assert_no_errors(lab: Lab) -> None:

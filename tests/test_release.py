@@ -49,11 +49,14 @@ class _FakePip:
         self.calls.append(line)
 
 
+@pytest.mark.parametrize("assignment", build.assignment_ids())
 @pytest.mark.parametrize("on_colab", [False, True])
-def test_setup_cell_installs_utils_only_on_colab(on_colab, monkeypatch):
+def test_setup_cell_installs_utils_only_on_colab(assignment, on_colab, monkeypatch):
+    """Every release notebook's setup cell, run as on Colab (where the runtime has imported
+    `google.colab` before any cell runs) and as in a plain local kernel."""
     import sys
     import types
-    nb = nbformat.read(paths.RELEASE / "01_perceptron" / "01_perceptron.ipynb", as_version=4)
+    nb = nbformat.read(paths.RELEASE / assignment / f"{assignment}.ipynb", as_version=4)
     shell = InteractiveShell.instance()
     pip = _FakePip()
     shell.register_magic_function(pip, magic_kind="line", magic_name="pip")

@@ -109,3 +109,139 @@ def load_fashion_mnist():
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+# ---- cats vs dogs: image files, labels from their names, batches (notebook 10) ---------------
+
+CATS_AND_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+def cats_and_dogs_dir() -> Path:
+    """The `cats_and_dogs_filtered` folder: `train/` and `validation/`, 3000 JPEGs named
+    `cat.N.jpg` and `dog.N.jpg` (the TensorFlow tutorials' subset of Kaggle's Dogs vs. Cats).
+
+    With the course's offline copy (`$COURSE_DATA/images/`) the files are read where they are:
+    nothing is written there. Without one (Colab, a laptop) Keras' own loader downloads Google's
+    zip once and extracts it into the Keras cache: `keras.utils.get_file(..., extract=True)`.
+    """
+    data = find_shared_data()
+    if data is not None and (data / "images" / "cats_and_dogs_filtered" / "train").is_dir():
+        return data / "images" / "cats_and_dogs_filtered"
+    import keras
+    got = Path(keras.utils.get_file("cats_and_dogs_filtered.zip", CATS_AND_DOGS_URL, extract=True))
+    # Keras 3 returns the folder it extracted into; Keras 2 returned the zip, extracted beside it
+    for root in (got, got.parent):
+        for cand in (root, root / "cats_and_dogs_filtered"):
+            if (cand / "train").is_dir():
+                return cand
+    raise FileNotFoundError(f"no cats_and_dogs_filtered/train folder in or beside {got}")
+
+
+def get_image_files(folder: str | os.PathLike) -> list[str]:
+    """Every image file below `folder` (any depth), as sorted path strings."""
+    return sorted(str(p) for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def load_image(path, size: int = 224):
+    """One image file as a (size, size, 3) tf.uint8 tensor: decoded, centre-cropped to a square
+    (the longer side loses its edges), then resized with bilinear interpolation."""
+    import tensorflow as tf
+    img = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    h, w = tf.shape(img)[0], tf.shape(img)[1]
+    side = tf.minimum(h, w)
+    img = tf.image.crop_to_bounding_box(img, (h - side) // 2, (w - side) // 2, side, side)
+    img = tf.image.resize(img, (size, size), method="bilinear")
+    return tf.cast(tf.clip_by_value(tf.round(img), 0, 255), tf.uint8)
+
+
+class DataLoaders:
+    """A training and a validation `tf.data.Dataset` of (inputs, integer labels) batches: what a
+    `utils.learner.Learner` trains on. `classes` names the labels (index = label)."""
+
+    def __init__(self, train, valid, classes=None):
+        self.train, self.valid = train, valid
+        self.classes = tuple(classes) if classes is not None else None
+
+    @classmethod
+    def from_arrays(cls, x_train, y_train, x_valid, y_valid, batch_size: int = 32, seed: int = 0,
+                    classes=None):
+        """Batches from in-memory arrays; the training set is reshuffled every epoch (seeded)."""
+        import tensorflow as tf
+        train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
+                 .shuffle(len(y_train), seed=seed, reshuffle_each_iteration=True).batch(batch_size))
+        valid = tf.data.Dataset.from_tensor_slices((x_valid, y_valid)).batch(batch_size)
+        return cls(train, valid, classes)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return int(self.train.cardinality())
+
+
+class ImageDataLoaders(DataLoaders):
+    """Image files and their labels, split at random into training and validation sets, decoded
+    and resized once (then kept in memory), batched, and normalised by `preprocess`: fastai's
+    `ImageDataLoaders.from_name_func` for Keras.
+
+    `raw_valid_images()` gives the validation images before `preprocess` (uint8), for plots.
+    """
+
+    def __init__(self, files, labels, *, valid_pct: float = 0.2, seed: int = 42, size: int = 224,
+                 batch_size: int = 32, preprocess=None, classes=None, max_train: int | None = None,
+                 max_valid: int | None = None):
+        import tensorflow as tf
+        files, labels = np.asarray([str(f) for f in files]), np.asarray(labels).astype(np.int64)
+        if files.shape != labels.shape:
+            raise ValueError(f"{len(files)} files but {len(labels)} labels")
+        # the random split of the course's other notebooks: a seeded permutation, valid_pct held out
+        tr_f, tr_y, va_f, va_y = train_val_split(files, labels, val_fraction=valid_pct, seed=seed)
+        self.train_files, self.train_labels = tr_f[:max_train], tr_y[:max_train]
+        self.valid_files, self.valid_labels = va_f[:max_valid], va_y[:max_valid]
+        self.size, self.batch_size, self.seed, self.preprocess = size, batch_size, seed, preprocess
+
+        def images(paths, ys):
+            ds = tf.data.Dataset.from_tensor_slices((paths, ys))
+            return ds.map(lambda p, y: (load_image(p, size), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+        def batches(ds):
+            ds = ds.batch(batch_size).map(lambda x, y: (self._prepare(x), y))
+            return ds.prefetch(tf.data.AUTOTUNE)
+
+        self._raw_valid = images(self.valid_files, self.valid_labels)
+        train = images(self.train_files, self.train_labels).shuffle(
+            len(self.train_files), seed=seed, reshuffle_each_iteration=True)
+        super().__init__(batches(train), batches(self._raw_valid), classes)
+
+    @classmethod
+    def from_name_func(cls, files, label_func, **kwargs):
+        """Labels from the file names: `label_func(files)` returns one integer label per file."""
+        return cls(files, label_func(files), **kwargs)
+
+    def _prepare(self, x):
+        import tensorflow as tf
+        x = tf.cast(x, tf.float32)
+        return self.preprocess(x) if self.preprocess is not None else x
+
+    def raw_valid_images(self) -> np.ndarray:
+        """The validation images in order, before preprocessing: (n, size, size, 3) uint8."""
+        return np.stack([x.numpy() for x, _ in self._raw_valid]) if len(self.valid_files) else \
+            np.zeros((0, self.size, self.size, 3), np.uint8)
+
+    def show_batch(self, n: int = 8, ncols: int = 4):
+        """The first `n` training images with their labels."""
+        import matplotlib.pyplot as plt
+        n = min(n, len(self.train_files))
+        nrows = -(-n // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, path, y in zip(axes.ravel(), self.train_files[:n], self.train_labels[:n]):
+            ax.imshow(load_image(path, self.size).numpy())
+            name = self.classes[y] if self.classes else str(y)
+            ax.set_title(f"{name}\n{Path(path).name}", fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def __repr__(self) -> str:
+        return (f"ImageDataLoaders({len(self.train_files)} training / {len(self.valid_files)} validation "
+                f"images at {self.size}x{self.size}, batches of {self.batch_size}, classes {self.classes})")
