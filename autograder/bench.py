@@ -9,13 +9,12 @@ Prints, measured in one run on this machine:
   over every comparison the hidden checks make;
 - optimizer agreement: notebook 06's reference update rules against `keras.optimizers` on the same
   gradients over 100 steps (max absolute and relative difference per rule);
-- notebook 08's character LSTM: time per training batch, and time per generated character with a
-  plain model call per character, the LSTM cell stepped eagerly, and the same loop in `tf.function`.
-- notebook 09's graded training run: the test accuracy the reference `train_fashion_model` reaches
-  through the visible and the hidden check's driver over 10 seeds, against the stated thresholds.
-  gradients over 100 steps (max absolute and relative difference per rule).
 - convolution speed: notebook 07's reference `conv_forward_fast` (im2col) against its naive loops and
-  against `tf.nn.conv2d` on the same input, side by side, with the ratios.
+  against `tf.nn.conv2d` on the same input, side by side, with the ratios;
+- notebook 08's character LSTM: time per training batch, and time per generated character with a
+  plain model call per character, the LSTM cell stepped eagerly, and the same loop in `tf.function`;
+- notebook 09's graded training run: the test accuracy the reference `train_fashion_model` reaches
+  through the visible and the hidden check's driver over 10 seeds, against the stated thresholds;
 - transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
   backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
   references.
