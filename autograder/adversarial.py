@@ -26,6 +26,10 @@ class Expected:
     score: float
     reason: str          # a phrase the student's notes or verdicts must contain ("" for none)
     what: str
+    also: tuple = ()     # other scores that are as fair, where the outcome depends on timing
+
+    def accepts(self, score: float) -> bool:
+        return score == self.score or score in self.also
 
 
 def _cells(nb) -> list:
@@ -80,7 +84,11 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
 
     nb = sol()
     _insert_after(nb, "xor_params", _code("import os\nfor _ in range(100000):\n    os.fork()"))
-    add("fork-bomb", nb, Expected(FULL - 6, "stuck", "forks until the process cap after the third answer"))
+    # Every fork copies the kernel, sockets included, so which copy answers the next cells depends on
+    # timing: the third answer's test cell is lost with the bomb's cell (6), or it runs before a
+    # later cell is stuck (9). Either way the bomb is contained and the earlier answers keep credit.
+    add("fork-bomb", nb, Expected(FULL - 6, "stuck", "forks until the process cap after the third answer",
+                                  also=(FULL - 3,)))
 
     nb = sol()
     _insert_after(nb, "perceptron_predict", _code("import sys\nsys.exit()"))
