@@ -6,7 +6,6 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import paths
 from .build import nbgrader
 
 

@@ -74,3 +74,43 @@ def write_submissions(folder: Path, assignment: str, course: Path,
         target.write_text(canonical(nb), encoding="utf-8")
         written[student] = target
     return written
+
+
+def predicted_score(assignment: str, namespace: dict) -> tuple[float, float, float]:
+    """The score the half-right answers earn, judged in this process rather than by the grader:
+    `(earned, declared in the file, autograded total)`.
+
+    The answers run in a copy of `namespace` (the notebook's imports and given helpers, e.g. what
+    `load_solutions` returns) with the reference versions of the exercises removed, so an
+    unanswered exercise cannot pass on the reference. Each test cell then earns its points when
+    every check it calls (visible, then hidden) passes, as in grading.
+    """
+    import jupytext
+    import numpy as np
+
+    from utils.checks import find as find_visible
+    from utils.checks.core import CheckFailure, run_checks
+
+    from . import hidden
+    from .verdict import test_calls
+
+    answers, declared = half_right_answers(assignment)
+    tests = [(c.metadata["nbgrader"]["points"], test_calls(c.source))
+             for c in jupytext.read(paths.source_script(assignment)).cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+             and not c.metadata["nbgrader"].get("solution")]
+    exercises = {name for _, calls in tests for _, name in calls}
+    env = {k: v for k, v in namespace.items() if k not in exercises}
+    for grade_id, source in answers.items():
+        exec(compile(source, f"<half_right {grade_id}>", "exec"), env)
+    earned = 0.0
+    for points, calls in tests:
+        try:
+            with np.errstate(all="ignore"):
+                for kind, name in calls:
+                    registry = find_visible(name) if kind == "visible" else hidden.find(name)
+                    run_checks(registry, name, env.get(name), quiet=True)
+        except CheckFailure:
+            continue
+        earned += points
+    return earned, declared, float(sum(points for points, _ in tests))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 
 import jupytext
 
@@ -32,7 +33,10 @@ def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
     matplotlib.use("Agg")
     ns: dict = {"__name__": f"solutions_{assignment}"}
     sink = io.StringIO() if quiet else None
-    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+    # in a scratch working directory, as a fresh notebook folder: what the notebook writes
+    # (checkpoints, saved models) neither lands in the repository nor is found by the next run
+    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext(), \
+            tempfile.TemporaryDirectory(prefix=f"solutions_{assignment}_") as scratch, contextlib.chdir(scratch):
         for cell in code_cells(assignment):
             src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
             exec(compile(src, f"<{assignment}>", "exec"), ns)

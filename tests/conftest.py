@@ -1,6 +1,5 @@
 """Shared fixtures. The whole suite runs offline, headless and in the short (COURSE_FAST) mode."""
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ os.environ["COURSE_FAST"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from autograder import build, paths  # noqa: E402
+from autograder import build  # noqa: E402
 from utils.data import use_offline_cache  # noqa: E402
 
 # Keras reads the course data from the offline copy (../shared/data), never the network.

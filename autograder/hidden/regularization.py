@@ -151,7 +151,7 @@ def _batchnorm_forward():
                    label=f"a random ({n}, {d}) batch, train mode, momentum {momentum:.3f}, eps {eps:.1e}")
         yield Case((x, gamma, beta, running, "test"),
                    judge_batchnorm_forward(x, gamma, beta, running, "test", momentum, eps), kwargs=kw,
-                   label=f"the same batch in test mode")
+                   label="the same batch in test mode")
     gamma, beta = _bn_params(rng, 4)
     x = random_array(rng, 12, 4, scale=0.5) + 1e6
     x[:, 1] = -1e6 + random_array(rng, 12)

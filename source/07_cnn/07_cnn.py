@@ -43,8 +43,10 @@ from utils import FAST
 from utils.checks import check
 from utils.conv_plots import show_feature_maps, show_filters, show_matrices
 from utils.data import FASHION_MNIST_CLASSES, load_fashion_mnist, use_offline_cache
+from utils.environment import persistent_folder
 from utils.fit_plots import plot_train_val, show_images
 from utils.gradcheck import eval_numerical_gradient_array, rel_error
+from utils.training import fit_resumable, training_log
 
 use_offline_cache()   # the course's local copy of the data, if there is one (else Keras downloads)
 
@@ -674,6 +676,11 @@ from autograder.hidden import grade; grade("build_lenet", build_lenet)
 # train it with Adam on 55 000 training images, keep the last 5 000 for validation, and test once
 # at the end on the 10 000 test images. (In the short FAST mode the tests use, 1200 images and two
 # epochs: the same code, a much weaker network.)
+#
+# Full training takes minutes on a CPU, so it goes through `fit_resumable` from notebook 00: every
+# epoch is checkpointed, and if the runtime disconnects, running the cell again continues from the
+# last finished epoch (after the cells above). Change the architecture? Call
+# `clear_checkpoints(checkpoints)` first, or the old run's weights will not fit the new network.
 
 # %%
 N_TRAIN = 1_200 if FAST else 55_000
@@ -690,12 +697,16 @@ keras.utils.set_random_seed(0)
 lenet = build_lenet(filters=(32, 64), units=(256, 128), dropout=0.4)
 lenet.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 print(f"{lenet.count_params():,} parameters")
+# Checkpoints after every epoch (notebook 00): after a disconnect, rerunning this cell continues
+# where training stopped. For a folder that outlives a Colab runtime, pass drive=mount_drive().
+checkpoints = persistent_folder("checkpoints/07_lenet")
 t0 = time.process_time()
-history = lenet.fit(x_fit, y_fit, epochs=EPOCHS, batch_size=64, validation_data=(x_val, y_val), verbose=VERBOSE)
-print(f"training took {(time.process_time() - t0) / 60:.1f} CPU minutes")
+fit_resumable(lenet, x_fit, y_fit, checkpoint_dir=checkpoints, epochs=EPOCHS, batch_size=64,
+              validation_data=(x_val, y_val), verbose=VERBOSE)
+print(f"training took {(time.process_time() - t0) / 60:.1f} CPU minutes in this session")
 
 # %%
-plot_train_val({"LeNet-style CNN": history.history}, title="Fashion-MNIST")
+plot_train_val({"LeNet-style CNN": training_log(checkpoints)}, title="Fashion-MNIST")
 plt.show()
 test_loss, test_accuracy = lenet.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy {test_accuracy:.2%} on {len(x_test)} test images (loss {test_loss:.3f})")

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..autodiff import _tf, tf_value_and_grads
 from ..gradcheck import rel_error
-from .core import (Case, CheckFailure, Registry, _preview, expect, expect_array, expect_close,
+from .core import (Case, CheckFailure, Registry, expect, expect_array, expect_close,
                    expect_tuple, random_array)
 
 checks = Registry("07_cnn")

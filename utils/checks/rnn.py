@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autodiff import _tf, tf_value_and_grads
 from ..gradcheck import rel_error
-from .core import (Case, CheckFailure, Registry, _preview, expect, expect_array, expect_close,
+from .core import (Case, CheckFailure, Registry, expect, expect_array, expect_close,
                    expect_tuple, random_array)
 
 checks = Registry("08_rnn")
@@ -435,7 +435,7 @@ def judge_lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, *, keras_check=False):
     args = [np.asarray(a, dtype=np.float64) for a in (x, h_prev, c_prev, Wx, Wh, b)]
     consts = [tf.constant(a) for a in args]
     cache_ref = lstm_cache(*args)
-    gates_ref, c_ref = cache_ref[5], cache_ref[6]
+    c_ref = cache_ref[6]
     h_ref = tf_lstm_step(*consts)[0].numpy()
     if keras_check:
         h_k, c_k = keras_lstm_step(*args)
