@@ -31,8 +31,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from . import build, grade, grade_class, hidden, sample_class, sandbox
-from .solutions import load_answers, load_solutions
+# The notebooks' short mode, decided when `utils` is first imported (utils.FAST): set it before the
+# imports below, or the reference solutions would be loaded with their full-mode experiments.
+os.environ.setdefault("COURSE_FAST", "1")
+
+from . import build, grade, grade_class, hidden, sample_class, sandbox  # noqa: E402
+from .solutions import load_answers, load_solutions  # noqa: E402
 
 
 def time_notebooks(course: Path) -> dict[str, float]:
