@@ -79,8 +79,11 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
     add("infinite-loop", nb, Expected(2, "stuck", "a loop that ignores interrupts after the second answer"))
 
     nb = sol()
-    _set_answer(nb, "one_hot", "blocks = []\nwhile True:\n    blocks.append(bytearray(10**8))\n" + _answer(nb, "one_hot"))
-    add("memory-bomb", nb, Expected(FULL - 3, "MemoryError", "allocates until the memory cap"))
+    # One request larger than the machine (filled, so without the cap it would really take 27 GB).
+    # Growing a list block by block hits the same cap, but how long that takes depends on how fast
+    # the machine faults pages in (13 s for 4 GB here once), so it would race the cell time limit.
+    _set_answer(nb, "one_hot", "import numpy as np\ndistances = np.ones((60000, 60000))\n" + _answer(nb, "one_hot"))
+    add("memory-bomb", nb, Expected(FULL - 3, "MemoryError", "asks for a 27 GB matrix, more than the memory cap"))
 
     nb = sol()
     _insert_after(nb, "xor_params", _code("import os\nfor _ in range(100000):\n    os.fork()"))
