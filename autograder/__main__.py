@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import time
 from pathlib import Path
+
+from tqdm.auto import tqdm
 
 from . import build, grade, grade_class, paths, sample_class
 
@@ -33,12 +36,19 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
         print(f"released {path}")
     assignments = [a for a in assignments if not only or a in only]
     incoming = course / "sample_submissions"
+    for a in assignments:
+        sample_class.write_submissions(incoming, a, course, release_dir)
+    # All assignments at once, sharing one pool: a few submissions per assignment would leave
+    # workers idle at the end of each one. grade_class's single writer takes its turn at the
+    # gradebook under the course folder's lock.
+    print(f"grading {len(assignments)} assignments x {len(sample_class.STUDENTS)} submissions ...", flush=True)
     pool, close = grade_class.make_executor("local")
     try:
-        for a in assignments:
-            sample_class.write_submissions(incoming, a, course, release_dir)
-            print(f"grading {a} ({len(sample_class.STUDENTS)} submissions) ...", flush=True)
-            grade_class.grade_class(a, incoming, course, executor=pool)
+        with cf.ThreadPoolExecutor(max_workers=len(assignments)) as threads:
+            futures = {threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
+                                      progress=False): a for a in assignments}
+            for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="assignments graded", unit="a"):
+                fut.result()
     finally:
         close()
     csv = grade.export_csv(course)

@@ -141,7 +141,9 @@ def nbgrader(*args: str, cwd: Path, env: dict | None = None, check: bool = True)
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
     # The course config imports autograder.*, and grading kernels import autograder.hidden.
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.ROOT), full_env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=full_env,
+    # (`python -m nbgrader`, after `import autograder`, which makes nbgrader start 1.2 s faster)
+    start = "import autograder, runpy; runpy.run_module('nbgrader', run_name='__main__', alter_sys=True)"
+    proc = subprocess.run([sys.executable, "-c", start, *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -16,13 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-# jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a parser at
-# import time: 1.2 s of every job's start-up here, for an "iri" format check nbformat never uses.
-sys.modules.setdefault("rfc3987_syntax", None)
-
-import nbformat  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError  # noqa: E402
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 EVIDENCE = "evidence.jsonl"
 
