@@ -45,8 +45,8 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
     pool, close = grade_class.make_executor("local")
     try:
         with cf.ThreadPoolExecutor(max_workers=len(assignments)) as threads:
-            futures = {threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
-                                      progress=False): a for a in assignments}
+            futures = [threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
+                                      progress=False) for a in assignments]
             for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="assignments graded", unit="a"):
                 fut.result()
     finally:
