@@ -1,7 +1,7 @@
 """Instructor commands.
 
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
-    python -m autograder sample-class [--only ASSIGNMENT ...]
+    python -m autograder sample-class [--only ASSIGNMENT ...] [--course DIR] [--release DIR]
                                         # build, then autograde the bundled sample class
     python -m autograder grade ASSIGNMENT SUBMISSIONS [--executor local|dask|tcp://...] [--workers N]
                                         # grade a class (see autograder/grade_class.py)
@@ -67,6 +67,10 @@ def main(argv=None) -> None:
     sub.add_parser("build", help="source/ -> release/")
     s = sub.add_parser("sample-class", help="build, then grade the bundled sample class")
     s.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="grade only these assignments")
+    s.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE,
+                   help="nbgrader course folder to build and grade in (default build/course)")
+    s.add_argument("--release", type=Path, default=paths.RELEASE,
+                   help="where the student notebooks are written (default release/)")
     g = sub.add_parser("grade", help="grade a class's submissions of one assignment")
     g.add_argument("assignment")
     g.add_argument("submissions", help="nbgrader submitted/ folder, a flat folder or zip, or a folder per student")
@@ -80,7 +84,7 @@ def main(argv=None) -> None:
     if args.command == "build":
         build.main()
     elif args.command == "sample-class":
-        run_sample_class(only=args.only)
+        run_sample_class(args.course, args.release, only=args.only)
     else:
         try:
             grade_class.main(args.assignment, args.submissions, args.course, args.executor,

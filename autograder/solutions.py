@@ -5,6 +5,7 @@ the namespace, so tests and the benchmark can call e.g. `ns["affine_backward"]`.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import os
@@ -45,13 +46,32 @@ def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
     return ns
 
 
+def _run_definitions(source: str, ns: dict, filename: str) -> None:
+    """Run the statements of a cell that only define things: imports, functions, classes, and
+    assignments computed without a call (constants such as `N_TRAIN = 1_200 if FAST else 55_000`;
+    one that reads an experiment's result, which was not run, is skipped). What the cell runs
+    (training, plots, data loading) is left out."""
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+            exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), ns)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            try:
+                exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), ns)
+            except NameError:
+                pass
+
+
 def load_answers(assignment: str) -> dict:
     """The reference answers without the notebook's experiments: the first code cell (the
-    imports) and the answer cells, run. Cheaper than `load_solutions` for a notebook that trains."""
+    imports), the answer cells, and the definitions of every other cell (the helpers the answers
+    call), run. Much cheaper than `load_solutions` for a notebook that trains."""
     cells = list(code_cells(assignment))
     ns: dict = {"__name__": f"answers_{assignment}"}
     with contextlib.redirect_stdout(io.StringIO()):
-        for cell in [cells[0]] + [c for c in cells[1:] if c.metadata.get("nbgrader", {}).get("solution")]:
+        for i, cell in enumerate(cells):
             src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
-            exec(compile(src, f"<{assignment}>", "exec"), ns)
+            if i == 0 or cell.metadata.get("nbgrader", {}).get("solution"):
+                exec(compile(src, f"<{assignment}>", "exec"), ns)
+            else:
+                _run_definitions(src, ns, f"<{assignment}>")
     return ns

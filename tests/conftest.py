@@ -1,5 +1,8 @@
 """Shared fixtures. The whole suite runs offline, headless and in the short (COURSE_FAST) mode."""
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,11 +32,40 @@ def built_course(tmp_path_factory) -> tuple[Path, Path]:
     return course, release
 
 
-@pytest.fixture(scope="session")
-def graded_class(tmp_path_factory):
-    """The sample class autograded end to end in a temporary course folder."""
-    from autograder.__main__ import run_sample_class
+def pytest_collection_modifyitems(items):
+    """The tests that read the graded sample class run last, so that the rest of the suite runs
+    while it is graded in the background (sort is stable: the order stays within each group)."""
+    items.sort(key=lambda item: "graded_class" in item.fixturenames)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_class_in_background(request, tmp_path_factory):
+    """Start grading the sample class as soon as the session starts, in its own process, when a
+    collected test needs it. It is the suite's longest piece of work (every notebook executed three
+    times, by a pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
+    if not any("graded_class" in item.fixturenames for item in request.session.items):
+        yield None
+        return
     root = tmp_path_factory.mktemp("graded")
-    course, release = root / "course", root / "release"
-    rows = run_sample_class(course, release)
+    course, log = root / "course", root / "sample-class.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "autograder", "sample-class", "--course", str(course),
+                                 "--release", str(root / "release")], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    yield proc, course, log
+    if proc.poll() is None:   # the session ended early (e.g. -x): stop it and its pool
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def graded_class(_sample_class_in_background):
+    """The sample class autograded end to end in a temporary course folder, by the same command as
+    `./run.sh course`: (course folder, {(assignment, student): grade.Score})."""
+    from autograder import grade
+    proc, course, log = _sample_class_in_background
+    if proc.wait() != 0:
+        pytest.fail(f"grading the sample class failed (exit {proc.returncode}):\n"
+                    + log.read_text(errors="replace")[-4000:], pytrace=False)
+    rows = grade.scores(course, build.assignment_ids(graded=True))
     return course, {(r.assignment, r.student): r for r in rows}

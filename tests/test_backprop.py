@@ -10,7 +10,7 @@ from autograder import paths
 from autograder.hidden.backprop import checks as hidden
 from autograder.hidden.backprop import numeric_two_layer, ref_sigmoid, ref_two_layer_loss
 from autograder.sample_class import predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks import evidence
 from utils.checks.backprop import (AFFINE_B, AFFINE_OUT, AFFINE_W, AFFINE_X, SPIRALS_MIN_ACCURACY, SPIRALS_SETTINGS,
                                    OverflowIsAnError, WatchedFunction, judge_spirals, spirals_case, spirals_split,
@@ -25,7 +25,7 @@ EXERCISES = {"numerical_gradient", "affine_forward", "affine_backward", "relu_fo
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("02_backprop")
+    return load_answers("02_backprop")
 
 
 def test_visible_and_hidden_cover_the_same_exercises():

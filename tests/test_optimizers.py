@@ -11,7 +11,7 @@ from autograder import paths
 from autograder.hidden.optimizers import checks as hidden
 from autograder.hidden.optimizers import diverging_objective, reference_path
 from autograder.sample_class import half_right_answers, predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import Case, CheckFailure, Registry, call_student, judge_output, run_checks
 from utils.checks.optimizers import constant_gradient_path
 from utils.checks.optimizers import checks as visible
@@ -23,7 +23,7 @@ EXERCISES = set(RULES) | {"cosine_decay", "random_search"}
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("06_optimizers")
+    return load_answers("06_optimizers")
 
 
 def test_visible_and_hidden_cover_the_same_exercises():

@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 
 from autograder.hidden.perceptron import checks as hidden
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, run_checks
 from utils.checks.perceptron import checks as visible
 
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("01_perceptron")
+    return load_answers("01_perceptron")
 
 
 @pytest.mark.parametrize("name", sorted(visible.factories))

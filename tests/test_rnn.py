@@ -10,7 +10,7 @@ from autograder import paths
 from autograder.hidden.rnn import checks as hidden
 from autograder.hidden.rnn import numeric_grads, ref_lstm_step, ref_rnn, ref_rnn_step
 from autograder.sample_class import predicted_score
-from autograder.solutions import code_cells
+from autograder.solutions import code_cells, load_answers
 from utils.checks.core import CheckFailure, run_checks
 from utils.checks.rnn import (LSTM_B, LSTM_C_PREV, LSTM_H_PREV, LSTM_WH, LSTM_WX, LSTM_X, STEP_B, STEP_H,
                               STEP_H_PREV, STEP_WH, STEP_WX, STEP_X, char_model_params, describe_char_model,
@@ -26,12 +26,8 @@ EXERCISES = {"rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backwa
 
 @pytest.fixture(scope="module")
 def ns():
-    """The notebook's imports and answer cells (not its experiments and training runs)."""
-    cells = list(code_cells("08_rnn"))
-    env = {"__name__": "solutions_08_rnn"}
-    for cell in [cells[0]] + [c for c in cells if c.metadata.get("nbgrader", {}).get("solution")]:
-        exec(compile(cell.source, "<08_rnn>", "exec"), env)
-    return env
+    """The notebook's answers and the definitions they use (not its experiments and training runs)."""
+    return load_answers("08_rnn")
 
 
 def test_visible_and_hidden_cover_the_same_exercises():

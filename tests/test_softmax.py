@@ -10,7 +10,7 @@ from autograder import paths
 from autograder.hidden.softmax import checks as hidden
 from autograder.hidden.softmax import numeric_grad, ref_binary_cross_entropy, ref_cross_entropy
 from autograder.sample_class import predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, run_checks
 from utils.checks.softmax import checks as visible
 from utils.checks.softmax import tf_binary_cross_entropy, tf_cross_entropy, tf_softmax
@@ -23,7 +23,7 @@ LABELS = np.array([0, 1, 0])
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("03_softmax")
+    return load_answers("03_softmax")
 
 
 def test_visible_and_hidden_cover_the_same_exercises():

@@ -17,7 +17,7 @@ from autograder import paths
 from autograder.hidden.transfer import checks as hidden
 from autograder.hidden.transfer import reference_one_cycle
 from autograder.sample_class import predicted_score
-from autograder.solutions import code_cells
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, call_student, judge_output, run_checks
 from utils.checks.transfer import (FINE_TUNE_DEFAULTS, MOBILENET_V2_WEIGHTS, ONE_CYCLE_DEFAULTS,
                                    keras_one_cycle, layout_files)
@@ -27,13 +27,8 @@ EXERCISES = {"labels_from_filenames", "build_transfer_model", "one_cycle_lr", "f
 
 
 def answers_namespace(extra: dict | None = None) -> dict:
-    """The notebook's first code cell (imports) and its answer cells, executed."""
-    ns: dict = {"__name__": "solutions_10_transfer"}
-    cells = list(code_cells("10_transfer"))
-    exec(compile(cells[0].source, "<10 imports>", "exec"), ns)
-    for cell in cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            exec(compile(cell.source, "<10 answers>", "exec"), ns)
+    """The notebook's answers and the definitions they use (not its training runs), plus `extra`."""
+    ns = load_answers("10_transfer")
     ns.update(extra or {})
     return ns
 
