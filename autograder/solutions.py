@@ -27,6 +27,11 @@ def code_cells(assignment: str, *, include_tests: bool = False):
         yield cell
 
 
+def _python_source(cell) -> str:
+    """A code cell's source without IPython's `%magic` and `!shell` lines, to run with exec."""
+    return "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+
+
 def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
     os.environ.setdefault("COURSE_FAST", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -39,8 +44,7 @@ def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext(), \
             tempfile.TemporaryDirectory(prefix=f"solutions_{assignment}_") as scratch, contextlib.chdir(scratch):
         for cell in code_cells(assignment):
-            src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
-            exec(compile(src, f"<{assignment}>", "exec"), ns)
+            exec(compile(_python_source(cell), f"<{assignment}>", "exec"), ns)
     import matplotlib.pyplot as plt
     plt.close("all")
     return ns
@@ -52,13 +56,15 @@ def _run_definitions(source: str, ns: dict, filename: str) -> None:
     one that reads an experiment's result, which was not run, is skipped). What the cell runs
     (training, plots, data loading) is left out."""
     for node in ast.parse(source).body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+        definition = isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+        constant = isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(isinstance(n, ast.Call) for n in ast.walk(node))
+        if not (definition or constant):
+            continue
+        try:
             exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), ns)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(isinstance(n, ast.Call) for n in ast.walk(node)):
-            try:
-                exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), ns)
-            except NameError:
-                pass
+        except NameError:
+            if definition:
+                raise
 
 
 def load_answers(assignment: str) -> dict:
@@ -69,7 +75,7 @@ def load_answers(assignment: str) -> dict:
     ns: dict = {"__name__": f"answers_{assignment}"}
     with contextlib.redirect_stdout(io.StringIO()):
         for i, cell in enumerate(cells):
-            src = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+            src = _python_source(cell)
             if i == 0 or cell.metadata.get("nbgrader", {}).get("solution"):
                 exec(compile(src, f"<{assignment}>", "exec"), ns)
             else:

@@ -32,10 +32,14 @@ def built_course(tmp_path_factory) -> tuple[Path, Path]:
     return course, release
 
 
+def _reads_graded_class(item) -> bool:
+    return "graded_class" in item.fixturenames
+
+
 def pytest_collection_modifyitems(items):
     """The tests that read the graded sample class run last, so that the rest of the suite runs
     while it is graded in the background (sort is stable: the order stays within each group)."""
-    items.sort(key=lambda item: "graded_class" in item.fixturenames)
+    items.sort(key=_reads_graded_class)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,7 +47,7 @@ def _sample_class_in_background(request, tmp_path_factory):
     """Start grading the sample class as soon as the session starts, in its own process, when a
     collected test needs it. It is the suite's longest piece of work (every notebook executed three
     times, by a pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
-    if not any("graded_class" in item.fixturenames for item in request.session.items):
+    if not any(map(_reads_graded_class, request.session.items)):
         yield None
         return
     root = tmp_path_factory.mktemp("graded")
