@@ -7,19 +7,25 @@
    student's answers (or says why it cannot);
 3. workers (any `concurrent.futures.Executor`: a local process pool by default, or a Dask cluster)
    run each notebook in a `sandbox` and judge the evidence in their own clean process (`verdict`);
-4. this process alone writes the course folder and runs `nbgrader autograde` on the results (one
-   gradebook writer), then feedback, the CSV export and a summary per exercise.
+4. one thread of this process alone writes the course folder and has nbgrader autograde each
+   result and write its feedback as it arrives (one gradebook writer); then the CSV export and a
+   summary per exercise.
 """
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures as cf
 import fcntl
 import json
 import multiprocessing
+import multiprocessing.util
 import os
+import queue
 import shutil
+import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,14 +59,37 @@ def hidden_module(assignment: str) -> str:
     raise KeyError(f"no hidden checks for {assignment}")
 
 
+_ready = threading.local()   # per worker thread: the sandbox started for its next notebook
+
+
+def _discard_ready() -> None:
+    box, _ready.box = getattr(_ready, "box", None), None
+    if box is not None:
+        box.close()
+
+
+atexit.register(_discard_ready)
+multiprocessing.util.Finalize(None, _discard_ready, exitpriority=10)   # (pool workers skip atexit)
+
+
+def _take_sandbox(limits: sandbox.Limits) -> sandbox.Sandbox:
+    box, _ready.box = getattr(_ready, "box", None), None
+    if box is not None and (box.limits != limits or box.proc.poll() is not None):
+        box.close()
+        box = None
+    return box or sandbox.Sandbox(limits)
+
+
 def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict:
-    """Run one rebuilt notebook in a sandbox and judge it. Returns plain data (picklable)."""
+    """Run one rebuilt notebook in a sandbox and judge it. Returns plain data (picklable).
+    The sandbox for this worker's next notebook starts while this one runs."""
     nb = nbformat.reads(notebook_json, as_version=4)
     lim = sandbox.Limits(**limits)
-    job = sandbox.new_job_dir()
+    box = _take_sandbox(lim)
+    job = box.job
     try:
-        sandbox.prepare(job, nb, hidden_module(assignment), lim)
-        run = sandbox.run(job, lim)
+        _ready.box = sandbox.Sandbox(lim)
+        run = box.run(nb, hidden_module(assignment))
         try:
             cells = json.loads((job / "cells.json").read_text())
             executed = nbformat.read(job / "executed.ipynb", as_version=4)
@@ -81,7 +110,7 @@ def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict
         return {"notebook": nbformat.writes(executed), "verdicts": [asdict(v) for v in verdicts],
                 "problems": problems, "seconds": run["seconds"], "contained": run["contained"]}
     finally:
-        shutil.rmtree(job, ignore_errors=True)
+        box.close()
 
 
 # ---- executors -------------------------------------------------------------------------------
@@ -138,8 +167,8 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
         raise SystemExit(f"no submissions for {assignment} found in {submissions}")
 
     results: dict[str, StudentResult] = {}
-    student_nbs: dict[str, object] = {}
     jobs: dict[str, str] = {}
+    writer = GradebookWriter(course, assignment, source_nb)
     for sub in subs:
         res = results[sub.student] = StudentResult(sub.student)
         if sub.note:
@@ -149,13 +178,12 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
         except repair.Unmatchable as exc:
             res.problem = str(exc)
             res.notes.append(f"Not graded: {exc}.")
-            student_nbs[sub.student] = release_nb
+            writer.record(res, release_nb, None)
             continue
         res.notes += rep.log
-        student_nbs[sub.student] = repair.assemble(release_nb, rep)
         jobs[sub.student] = nbformat.writes(repair.assemble(source_nb, rep))
+        writer.submitted[sub.student] = repair.assemble(release_nb, rep)
 
-    graded: dict[str, object] = {}
     own_pool = isinstance(executor, str)
     pool, close = make_executor(executor, workers) if own_pool else (executor, lambda: None)
     try:
@@ -169,13 +197,12 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
             res.verdicts = [CellVerdict(**v) for v in out["verdicts"]]
             res.notes += out["problems"]
             res.seconds = out["seconds"]
-            graded[student] = nbformat.reads(out["notebook"], as_version=4)
+            writer.record(res, writer.submitted[student], nbformat.reads(out["notebook"], as_version=4))
             bar.update()
         bar.close()
     finally:
         close()
-
-    _write_course(course, assignment, results, student_nbs, graded, source_nb)
+        writer.finish()
     return [results[s] for s in sorted(results)]
 
 
@@ -190,34 +217,78 @@ def _unanswered(source_nb, reason: str):
     return nb
 
 
-def _write_course(course, assignment, results, student_nbs, graded, source_nb) -> None:
-    """The single writer: submissions and results into the course folder, then nbgrader.
-    A lock file makes grading runs that share a course folder take turns here."""
-    with open(course / ".grader.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _write_course_locked(course, assignment, results, student_nbs, graded, source_nb)
+class GradebookWriter:
+    """The single writer of the course folder: each student's submission and results go into it,
+    then through nbgrader (autograde, which scores them, and feedback), as soon as they arrive, in
+    a thread of this process, while the pool runs the other notebooks. A lock file makes grading
+    runs that share a course folder take turns here."""
 
+    def __init__(self, course: Path, assignment: str, source_nb):
+        self.course, self.assignment, self.source_nb = course, assignment, source_nb
+        self.results_dir = course / "grader_results" / assignment
+        self.submitted: dict[str, object] = {}   # student -> repaired release notebook
+        self.errors: list[str] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name=f"gradebook {assignment}", daemon=True)
+        self._thread.start()
 
-def _write_course_locked(course, assignment, results, student_nbs, graded, source_nb) -> None:
-    # Results of earlier runs stay: nbgrader regrades every submission in the folder, and a student
-    # graded before must keep their verdicts.
-    results_dir = course / "grader_results" / assignment
-    for student, res in results.items():
-        nb = nbformat.from_dict(json.loads(json.dumps(student_nbs[student])))
-        done = graded.get(student) or _unanswered(source_nb, res.problem or "not graded")
-        if res.notes:
-            nb.cells.insert(0, _notes_cell(res.notes))
-        target = course / "submitted" / student / assignment
+    def record(self, res: StudentResult, submitted_nb, graded_nb) -> None:
+        """`graded_nb`: the executed notebook with its verdicts, or None when it could not be run."""
+        self._queue.put((res.student, list(res.notes), res.problem, submitted_nb, graded_nb))
+
+    def finish(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self.errors:   # nothing of the students' can fail here: this is the grader's fault
+            raise RuntimeError(f"nbgrader failed on {self.assignment}:\n" + "\n".join(self.errors)[-3000:])
+
+    def _loop(self) -> None:
+        with open(self.course / ".grader.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            api = None
+            while (item := self._queue.get()) is not None:
+                try:
+                    api = api or nbgrader_api(self.course, self.results_dir)
+                    self._write(api, *item)
+                except Exception as exc:   # keep recording the others; `finish` reports it
+                    self.errors.append(f"{item[0]}: {exc!r}")
+
+    def _write(self, api, student, notes, problem, submitted_nb, graded_nb) -> None:
+        # Results of earlier runs stay: a student graded before keeps their verdicts.
+        nb = nbformat.from_dict(json.loads(json.dumps(submitted_nb)))
+        done = graded_nb or _unanswered(self.source_nb, problem or "not graded")
+        if notes:
+            nb.cells.insert(0, _notes_cell(notes))
+        target = self.course / "submitted" / student / self.assignment
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        nbformat.write(nb, target / f"{assignment}.ipynb")
-        (results_dir / student).mkdir(parents=True, exist_ok=True)
-        nbformat.write(done, results_dir / student / f"{assignment}.ipynb")
-    env = {**grade.grading_env(), "COURSE_GRADER_RESULTS": str(results_dir)}
-    proc = build.nbgrader("autograde", assignment, "--force", cwd=course, env=env, check=False)
-    if proc.returncode != 0:   # nothing of the students' can fail here: this is the grader's fault
-        raise RuntimeError(f"nbgrader autograde {assignment} failed:\n{proc.stderr[-3000:]}")
-    build.nbgrader("generate_feedback", assignment, "--force", cwd=course)
+        nbformat.write(nb, target / f"{self.assignment}.ipynb")
+        (self.results_dir / student).mkdir(parents=True, exist_ok=True)
+        nbformat.write(done, self.results_dir / student / f"{self.assignment}.ipynb")
+        for step in (api.autograde, api.generate_feedback):
+            out = step(self.assignment, student, force=True)
+            if not out["success"]:
+                raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
+
+
+def nbgrader_api(course: Path, results_dir: Path):
+    """nbgrader's API on the course folder, with its config, set to score the grader's results
+    (autograder.preprocessors.InjectResults) instead of running student code itself."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from .preprocessors import InjectResults
+    # nbgrader's own use of SQLAlchemy warns on every new submission (its command line does too)
+    warnings.filterwarnings("ignore", message="Object of type <Submitted", module="nbgrader")
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(course)
+    cfg.Autograde.autograde_preprocessors = [InjectResults, ClearMetadataPreprocessor, LimitOutput,
+                                             SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    cfg.InjectResults.results_dir = str(results_dir)
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
 def summary(results: list[StudentResult]) -> str:

@@ -1,13 +1,9 @@
 """nbconvert preprocessors that nbgrader runs for this course (configured in course/nbgrader_config.py)."""
-import os
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
-
-RESULTS_ENV = "COURSE_GRADER_RESULTS"
-
+from traitlets import Bool, Unicode
 
 class StripTestTracebacks(Preprocessor):
     """Reduce a failed test cell's traceback to its message.
@@ -31,16 +27,18 @@ class InjectResults(Preprocessor):
     """Take each cell's outputs from the grader's results instead of executing the notebook.
 
     `python -m autograder grade` executes submissions in sandboxes, in parallel, and judges them
-    outside the student's kernel; it writes `$COURSE_GRADER_RESULTS/<student>/<notebook>.ipynb`
+    outside the student's kernel; it writes `<results_dir>/<student>/<notebook>.ipynb`
     with the verdicts as test-cell outputs. nbgrader then only scores and records them, as the
     single writer of the gradebook. Cells are matched by id (the grader keeps them stable).
+    Configured by grade_class.nbgrader_api.
     """
 
     enabled = Bool(True)
+    results_dir = Unicode(help="the grader's results for this assignment, a folder per student").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        path = Path(os.environ[RESULTS_ENV]) / info["student"] / f"{info['notebook']}.ipynb"
+        path = Path(self.results_dir) / info["student"] / f"{info['notebook']}.ipynb"
         done = {c.get("id"): c for c in nbformat.read(path, as_version=4).cells} if path.exists() else {}
         for cell in nb.cells:
             if cell.cell_type != "code":

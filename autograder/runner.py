@@ -2,8 +2,9 @@
 
     python -m autograder.runner JOB_DIR
 
-JOB_DIR holds `notebook.ipynb` and `limits.json`; this writes `executed.ipynb` and
-`cells.json` (for every code cell: how it ended, and which evidence lines it wrote). The kernel
+The runner starts the kernel first, then waits for `go` on stdin (the grader starts sandboxes ahead
+of their notebooks, see sandbox.Sandbox); by then JOB_DIR holds `notebook.ipynb` and
+`limits.json`. This writes `executed.ipynb` and `cells.json` (for every code cell: how it ended, and which evidence lines it wrote). The kernel
 writes evidence to `evidence.jsonl` (see utils.checks.evidence); nothing here judges anything.
 Only the standard library, nbformat and nbclient are used, so the sandbox needs nothing else
 from the course.
@@ -56,58 +57,66 @@ def _error_text(cell) -> str:
 
 
 def run(job: Path) -> None:
-    limits = json.loads((job / "limits.json").read_text())
-    nb = nbformat.read(job / "notebook.ipynb", as_version=4)
     work = job / "work"
     work.mkdir(exist_ok=True)
     os.environ["COURSE_EVIDENCE"] = str(job / EVIDENCE)
-    deadline = time.monotonic() + limits["notebook_timeout"]
-
-    # `skip_cells_with_tag`: a tag no student can guess (the default would let them skip cells)
-    client = CappedClient(nb, timeout=limits["cell_timeout"], allow_errors=True,
-                          interrupt_on_timeout=False, kernel_name="python3",
-                          skip_cells_with_tag="grader-never-skips-7c1e", shutdown_kernel="immediate",
-                          resources={"metadata": {"path": str(work)}})
-    client.max_output_chars = limits["max_output_chars"]
+    # `skip_cells_with_tag`: a tag no student can guess (the default would let them skip cells).
+    # The notebook and the limits come once the kernel is up.
+    client = CappedClient(nbformat.v4.new_notebook(), allow_errors=True, interrupt_on_timeout=False,
+                          kernel_name="python3", skip_cells_with_tag="grader-never-skips-7c1e",
+                          shutdown_kernel="immediate", resources={"metadata": {"path": str(work)}})
     client.chars, client.truncated = {}, set()
-    cells: list[dict] = []
-    stopped: str | None = None   # why the remaining cells did not run
     t0 = time.monotonic()
     with client.setup_kernel():
         print(f"kernel started in {time.monotonic() - t0:.2f} s", flush=True)
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            if stopped is None and time.monotonic() > deadline:
-                stopped = f"the notebook ran past its {limits['notebook_timeout']} s limit"
-            if stopped is not None:
-                cells.append({"index": index, "status": "not run", "error": stopped})
-                continue
-            start = _evidence_size(job)
-            status, error = "ok", ""
-            remaining = max(1, int(deadline - time.monotonic()))
-            client.timeout = min(limits["cell_timeout"], remaining)
-            try:
-                client.execute_cell(cell, index)
-                error = _error_text(cell)
-                status = "error" if error else "ok"
-            except CellTimeoutError:
-                status, error = "timeout", f"the cell ran past the {client.timeout} s limit"
-                if not _recovered(client):
-                    stopped = f"the kernel was stuck in cell {index} and was stopped"
-            except DeadKernelError:
-                status, error = "died", "the kernel died (exit, crash, or out of memory)"
-                stopped = f"the kernel died in cell {index}"
-            except CellExecutionError as exc:  # not raised with allow_errors, kept for safety
-                status, error = "error", str(exc).splitlines()[-1]
-            if index in client.truncated:
-                error = (error + "; " if error else "") + "output truncated"
-            cells.append({"index": index, "status": status, "error": error,
-                          "evidence": [start, _evidence_size(job)]})
+        if sys.stdin.readline().strip() != "go":
+            print("not used: stopping", flush=True)
+            return
+        t0 = time.monotonic()
+        limits = json.loads((job / "limits.json").read_text())
+        nb = client.nb = nbformat.read(job / "notebook.ipynb", as_version=4)
+        client.max_output_chars = limits["max_output_chars"]
+        cells = _run_cells(client, nb, job, limits)
         print(f"cells ran in {time.monotonic() - t0:.2f} s", flush=True)
     print(f"kernel stopped at {time.monotonic() - t0:.2f} s", flush=True)
     nbformat.write(nb, job / "executed.ipynb")
     (job / "cells.json").write_text(json.dumps(cells))
+
+
+def _run_cells(client: CappedClient, nb, job: Path, limits: dict) -> list[dict]:
+    deadline = time.monotonic() + limits["notebook_timeout"]
+    cells: list[dict] = []
+    stopped: str | None = None   # why the remaining cells did not run
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if stopped is None and time.monotonic() > deadline:
+            stopped = f"the notebook ran past its {limits['notebook_timeout']} s limit"
+        if stopped is not None:
+            cells.append({"index": index, "status": "not run", "error": stopped})
+            continue
+        start = _evidence_size(job)
+        status, error = "ok", ""
+        remaining = max(1, int(deadline - time.monotonic()))
+        client.timeout = min(limits["cell_timeout"], remaining)
+        try:
+            client.execute_cell(cell, index)
+            error = _error_text(cell)
+            status = "error" if error else "ok"
+        except CellTimeoutError:
+            status, error = "timeout", f"the cell ran past the {client.timeout} s limit"
+            if not _recovered(client):
+                stopped = f"the kernel was stuck in cell {index} and was stopped"
+        except DeadKernelError:
+            status, error = "died", "the kernel died (exit, crash, or out of memory)"
+            stopped = f"the kernel died in cell {index}"
+        except CellExecutionError as exc:  # not raised with allow_errors, kept for safety
+            status, error = "error", str(exc).splitlines()[-1]
+        if index in client.truncated:
+            error = (error + "; " if error else "") + "output truncated"
+        cells.append({"index": index, "status": status, "error": error,
+                      "evidence": [start, _evidence_size(job)]})
+    return cells
 
 
 def _recovered(client: NotebookClient) -> bool:

@@ -63,23 +63,20 @@ def contained() -> str:
     return "bubblewrap" if bwrap() else "resource limits only (bwrap unavailable)"
 
 
+@lru_cache(maxsize=1)
+def _matplotlib_font_cache() -> Path | None:
+    """This environment's matplotlib font list (the kernels' matplotlib is the same), made if missing."""
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    path = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    return path if path.exists() else None
+
+
 def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-
-
-def prepare(job: Path, notebook, hidden_module: str, limits: Limits) -> None:
-    """Write what the job needs, and nothing more, into `job`."""
-    import nbformat
-    lib = job / "lib"
-    _copy_tree(ROOT / "utils", lib / "utils")
-    (lib / "autograder" / "hidden").mkdir(parents=True)
-    for name in ("__init__.py", "runner.py"):   # (the package's __init__ speeds up the runner's start)
-        shutil.copy(ROOT / "autograder" / name, lib / "autograder" / name)
-    for name in ("__init__.py", f"{hidden_module}.py"):
-        shutil.copy(ROOT / "autograder" / "hidden" / name, lib / "autograder" / "hidden" / name)
-    (job / "work").mkdir()
-    nbformat.write(notebook, job / "notebook.ipynb")
-    (job / "limits.json").write_text(json.dumps(asdict(limits)))
 
 
 def _env(job_inside: str, data: str | None) -> dict[str, str]:
@@ -182,44 +179,82 @@ class _Cgroup:
                 pass
 
 
-def run(job: Path, limits: Limits) -> dict:
-    """Execute the prepared job; return {"status", "seconds", "message"} about the process itself."""
-    args, env = command(job)
-    cgroup = _Cgroup(job.name, limits)
-    inside_bwrap = bool(bwrap())
+class Sandbox:
+    """One submission's sandbox, started before its notebook is known: the runner starts, starts the
+    kernel, and waits. `run` then hands it the notebook and waits for the result. A grading worker
+    starts the next sandbox while the current one runs, so that kernel start-up, the part of a
+    notebook's run that is not the student's code, overlaps other work. Each is used once."""
 
-    def preexec() -> None:
-        cgroup.enter()
-        mem = limits.memory_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_procs, limits.max_procs))
-        fsize = limits.max_file_mb << 20
-        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.job = Path(tempfile.mkdtemp(prefix="dl-course-job-"))
+        # what the job needs, and nothing more: utils, the runner, and (in `run`) one hidden module
+        lib = self.job / "lib"
+        _copy_tree(ROOT / "utils", lib / "utils")
+        (lib / "autograder" / "hidden").mkdir(parents=True)
+        for name in ("__init__.py", "runner.py"):   # (the package's __init__ speeds up the runner's start)
+            shutil.copy(ROOT / "autograder" / name, lib / "autograder" / name)
+        shutil.copy(ROOT / "autograder" / "hidden" / "__init__.py", lib / "autograder" / "hidden" / "__init__.py")
+        (self.job / "work").mkdir()
+        font_cache = _matplotlib_font_cache()
+        if font_cache:   # (else every kernel that plots would first scan the system's fonts)
+            (self.job / "work" / ".cache" / "matplotlib").mkdir(parents=True)
+            shutil.copy(font_cache, self.job / "work" / ".cache" / "matplotlib" / font_cache.name)
+        args, env = command(self.job)
+        self.cgroup = _Cgroup(self.job.name, limits)
 
-    t0 = time.perf_counter()
-    with open(job / "runner.log", "wb") as log:
-        proc = subprocess.Popen(args, env=env or None, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=str(job / "work"), preexec_fn=preexec, start_new_session=True)
-        budget = limits.notebook_timeout + 60   # kernel start-up and writing results
+        def preexec() -> None:
+            self.cgroup.enter()
+            mem = limits.memory_mb << 20
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_procs, limits.max_procs))
+            fsize = limits.max_file_mb << 20
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        with open(self.job / "runner.log", "wb") as log:
+            self.proc = subprocess.Popen(args, env=env or None, stdin=subprocess.PIPE, stdout=log,
+                                         stderr=subprocess.STDOUT, cwd=str(self.job / "work"),
+                                         preexec_fn=preexec, start_new_session=True)
+
+    def run(self, notebook, hidden_module: str) -> dict:
+        """Execute `notebook` here; return {"status", "seconds", "message", "contained"} about the
+        process itself. The results are in the job folder until `close`."""
+        import nbformat
+        shutil.copy(ROOT / "autograder" / "hidden" / f"{hidden_module}.py",
+                    self.job / "lib" / "autograder" / "hidden" / f"{hidden_module}.py")
+        nbformat.write(notebook, self.job / "notebook.ipynb")
+        (self.job / "limits.json").write_text(json.dumps(asdict(self.limits)))
+        t0 = time.perf_counter()
         try:
-            proc.wait(timeout=budget)
-            status = "ok" if proc.returncode == 0 else "runner failed"
+            self.proc.stdin.write(b"go\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:   # the runner is gone already: reported below as a failed run
+            pass
+        budget = self.limits.notebook_timeout + 60   # writing the results
+        try:
+            self.proc.wait(timeout=budget)
+            status = "ok" if self.proc.returncode == 0 else "runner failed"
         except subprocess.TimeoutExpired:
             status = "timeout"
         finally:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            cgroup.kill_and_remove()
-    seconds = time.perf_counter() - t0
-    message = {"ok": "", "timeout": f"the notebook ran past {budget} s and was stopped",
-               "runner failed": "the notebook could not be run to the end "
-                                "(the grader's runner was killed: out of memory or too many processes?)"}[status]
-    return {"status": status, "seconds": seconds, "message": message, "contained": inside_bwrap}
+            self._stop()
+        seconds = time.perf_counter() - t0
+        message = {"ok": "", "timeout": f"the notebook ran past {budget} s and was stopped",
+                   "runner failed": "the notebook could not be run to the end "
+                                    "(the grader's runner was killed: out of memory or too many processes?)"}[status]
+        return {"status": status, "seconds": seconds, "message": message, "contained": bool(bwrap())}
 
+    def _stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.cgroup.kill_and_remove()
 
-def new_job_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="dl-course-job-"))
+    def close(self) -> None:
+        """Stop it (if it still runs) and delete its folder."""
+        if self.proc.poll() is None:
+            self._stop()
+        shutil.rmtree(self.job, ignore_errors=True)

@@ -46,15 +46,5 @@ from autograder.preprocessors import StripTestTracebacks  # noqa: E402  (the rep
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]
 
-# `python -m autograder grade` has already executed and judged every submission in a sandbox; nbgrader
-# then scores the results instead of running student code itself (see autograder/preprocessors.py).
-
-if os.environ.get("COURSE_GRADER_RESULTS"):
-    from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, LimitOutput,  # noqa: E402
-                                        SaveAutoGrades)
-
-    from autograder.preprocessors import InjectResults  # noqa: E402
-
-    c.Autograde.autograde_preprocessors = [InjectResults, ClearMetadataPreprocessor, LimitOutput,
-                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# `python -m autograder grade` executes and judges every submission in a sandbox first; nbgrader then
+# scores its results instead of running student code (autograder/grade_class.py, nbgrader_api).
