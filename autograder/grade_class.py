@@ -168,6 +168,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
 
     results: dict[str, StudentResult] = {}
     jobs: dict[str, str] = {}
+    submitted: dict[str, object] = {}   # student -> their answers in the release notebook
     writer = GradebookWriter(course, assignment, source_nb)
     for sub in subs:
         res = results[sub.student] = StudentResult(sub.student)
@@ -182,7 +183,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
             continue
         res.notes += rep.log
         jobs[sub.student] = nbformat.writes(repair.assemble(source_nb, rep))
-        writer.submitted[sub.student] = repair.assemble(release_nb, rep)
+        submitted[sub.student] = repair.assemble(release_nb, rep)
 
     own_pool = isinstance(executor, str)
     pool, close = make_executor(executor, workers) if own_pool else (executor, lambda: None)
@@ -197,7 +198,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
             res.verdicts = [CellVerdict(**v) for v in out["verdicts"]]
             res.notes += out["problems"]
             res.seconds = out["seconds"]
-            writer.record(res, writer.submitted[student], nbformat.reads(out["notebook"], as_version=4))
+            writer.record(res, submitted[student], nbformat.reads(out["notebook"], as_version=4))
             bar.update()
         bar.close()
     finally:
@@ -226,7 +227,6 @@ class GradebookWriter:
     def __init__(self, course: Path, assignment: str, source_nb):
         self.course, self.assignment, self.source_nb = course, assignment, source_nb
         self.results_dir = course / "grader_results" / assignment
-        self.submitted: dict[str, object] = {}   # student -> repaired release notebook
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=f"gradebook {assignment}", daemon=True)
