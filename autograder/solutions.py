@@ -53,8 +53,8 @@ def load_solutions(assignment: str, *, quiet: bool = True) -> dict:
 def _run_definitions(source: str, ns: dict, filename: str) -> None:
     """Run the statements of a cell that only define things: imports, functions, classes, and
     assignments computed without a call (constants such as `N_TRAIN = 1_200 if FAST else 55_000`;
-    one that reads an experiment's result, which was not run, is skipped). What the cell runs
-    (training, plots, data loading) is left out."""
+    one that reads an experiment's result, which was not run, is skipped: a name or a key that is
+    not there). What the cell runs (training, plots, data loading) is left out."""
     for node in ast.parse(source).body:
         definition = isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
         constant = isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(isinstance(n, ast.Call) for n in ast.walk(node))
@@ -62,7 +62,7 @@ def _run_definitions(source: str, ns: dict, filename: str) -> None:
             continue
         try:
             exec(compile(ast.Module(body=[node], type_ignores=[]), filename, "exec"), ns)
-        except NameError:
+        except (NameError, LookupError):
             if definition:
                 raise
 

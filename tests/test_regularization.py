@@ -8,7 +8,7 @@ from autograder import paths
 from autograder.hidden.regularization import checks as hidden
 from autograder.hidden.regularization import numeric_batchnorm_grads, numeric_penalty_grad, ref_batchnorm
 from autograder.sample_class import predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, run_checks
 from utils.checks.regularization import (BN_BETA, BN_GAMMA, BN_X, DROPOUT_X, PENALTY_W, bn_cache,
                                          fresh_running, keep_mask, keras_batchnorm, keras_penalty,
@@ -22,7 +22,7 @@ EXERCISES = {"l2_penalty", "l1_penalty", "elastic_penalty", "dropout_forward", "
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("05_regularization")
+    return load_answers("05_regularization")
 
 
 def test_visible_and_hidden_cover_the_same_exercises():
