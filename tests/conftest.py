@@ -53,11 +53,9 @@ def _sample_class_in_background(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("graded")
     course, log = root / "course", root / "sample-class.log"
     with open(log, "wb") as out:
-        # At a lower priority: the tests in this process are the critical path, and the sample
-        # class (its pool keeps more processes busy than there are cores) uses what they leave.
         proc = subprocess.Popen([sys.executable, "-m", "autograder", "sample-class", "--course", str(course),
                                  "--release", str(root / "release")], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=lambda: os.nice(10))
+                                start_new_session=True)
     yield proc, course, log
     if proc.poll() is None:   # the session ended early (e.g. -x): stop it and its pool
         os.killpg(proc.pid, signal.SIGKILL)
