@@ -73,11 +73,13 @@ multiprocessing.util.Finalize(None, _discard_ready, exitpriority=10)   # (pool w
 
 
 def _take_sandbox(limits: sandbox.Limits) -> sandbox.Sandbox:
-    box, _ready.box = getattr(_ready, "box", None), None
-    if box is not None and (box.limits != limits or box.proc.poll() is not None):
-        box.close()
-        box = None
-    return box or sandbox.Sandbox(limits)
+    """The sandbox started ahead for these limits, if it is still alive; else a new one."""
+    box = getattr(_ready, "box", None)
+    if box is not None and box.limits == limits and box.proc.poll() is None:
+        _ready.box = None
+        return box
+    _discard_ready()
+    return sandbox.Sandbox(limits)
 
 
 def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict:

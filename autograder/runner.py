@@ -4,10 +4,10 @@
 
 The runner starts the kernel first, then waits for `go` on stdin (the grader starts sandboxes ahead
 of their notebooks, see sandbox.Sandbox); by then JOB_DIR holds `notebook.ipynb` and
-`limits.json`. This writes `executed.ipynb` and `cells.json` (for every code cell: how it ended, and which evidence lines it wrote). The kernel
-writes evidence to `evidence.jsonl` (see utils.checks.evidence); nothing here judges anything.
-Only the standard library, nbformat and nbclient are used, so the sandbox needs nothing else
-from the course.
+`limits.json`. This writes `executed.ipynb` and `cells.json` (for every code cell: how it ended,
+and which evidence lines it wrote). The kernel writes evidence to `evidence.jsonl` (see
+utils.checks.evidence); nothing here judges anything. Only the standard library, nbformat and
+nbclient are used, so the sandbox needs nothing else from the course.
 """
 from __future__ import annotations
 
