@@ -13,6 +13,7 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PY=$VENV/bin/python
+UV_PIN=uv==0.9.30    # the installer (not part of the environment)
 # Offline data for tests and CI: ../shared/data beside the repo (utils.data.use_offline_cache).
 export COURSE_DATA="${COURSE_DATA:-$(cd .. && pwd)/shared/data}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -24,9 +25,15 @@ ensure_env() {
   local python; python=$(command -v python3.11 || command -v python3)
   echo "Setting up $VENV with $($python --version) (once; about a minute) ..."
   [ -x "$PY" ] || "$python" -m venv "$VENV"
+  # uv installs the same pinned versions as pip, downloading and unpacking in parallel: 12 s
+  # against 65 s for these requirements here. It only installs; the environment is the same.
+  # pip does the job instead where uv cannot be installed.
   # (the filter drops a harmless warning some pip.conf files cause; pip's exit code still counts)
-  "$PY" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-  "$PY" -m pip install -q -r requirements.txt -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  if "$PY" -m pip install -q "$UV_PIN" 2>&1 | { grep -v "^WARNING: Location" || true; }; then
+    "$VENV/bin/uv" pip install -q --python "$PY" -r requirements.txt -e .
+  else
+    "$PY" -m pip install -q --upgrade pip -r requirements.txt -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  fi
   "$PY" -c "import utils, nbgrader, tensorflow, keras" # fail here, clearly, if the install did not work
   rm -f $VENV/.installed-*
   touch "$stamp"
@@ -42,6 +49,14 @@ ensure_system_packages() {
   $sudo apt-get install -y -qq chromium bubblewrap >/dev/null 2>&1 \
     || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium bubblewrap >/dev/null; } \
     || echo "warning: could not install chromium/bubblewrap; the tests that need them will fail" >&2
+}
+
+# Both at once: apt and the venv install do not depend on each other.
+ensure_env_and_system_packages() {
+  ensure_system_packages &
+  local apt=$!
+  ensure_env
+  wait "$apt"
 }
 
 # JupyterLab for the instructor, in the nbgrader course folder: the formgrader (Nbgrader menu,
@@ -60,10 +75,10 @@ lab() {
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
-  course)  ensure_env; ensure_system_packages; exec "$PY" -m autograder sample-class "$@" ;;
+  course)  ensure_env_and_system_packages; exec "$PY" -m autograder sample-class "$@" ;;
   release) ensure_env; exec "$PY" -m autograder build "$@" ;;
-  test)    ensure_env; ensure_system_packages; exec "$PY" -m pytest "$@" ;;
-  bench)   ensure_env; ensure_system_packages; exec "$PY" -m autograder.bench "$@" ;;
+  test)    ensure_env_and_system_packages; exec "$PY" -m pytest "$@" ;;
+  bench)   ensure_env_and_system_packages; exec "$PY" -m autograder.bench "$@" ;;
   lab)     ensure_env; lab "$@" ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac
