@@ -75,8 +75,12 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
     add("honest", sol(), Expected(FULL, "", "the reference answers"))
 
     nb = sol()
-    _insert_after(nb, "perceptron_train", _code("while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass"))
+    _insert_after(nb, "perceptron_train", _code("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"))
     add("infinite-loop", nb, Expected(2, "stuck", "a loop that ignores interrupts after the second answer"))
+
+    nb = sol()
+    _insert_after(nb, "perceptron_train", _code("import time\ntime.sleep(3600)"))
+    add("slow-cell", nb, Expected(FULL, "ran past the", "a cell past the time limit, interrupted; the rest still runs"))
 
     nb = sol()
     # One request larger than the machine (filled, so without the cap it would really take 27 GB).
@@ -87,11 +91,12 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
 
     nb = sol()
     _insert_after(nb, "xor_params", _code("import os\nfor _ in range(100000):\n    os.fork()"))
-    # Every fork copies the kernel, sockets included, so which copy answers the next cells depends on
-    # timing: the third answer's test cell is lost with the bomb's cell (6), or it runs before a
-    # later cell is stuck (9). Either way the bomb is contained and the earlier answers keep credit.
-    add("fork-bomb", nb, Expected(FULL - 6, "stuck", "forks until the process cap after the third answer",
-                                  also=(FULL - 3,)))
+    # Every fork copies the kernel, sockets included, so what follows depends on timing: the kernel
+    # answers the interrupt and every answer is graded (12), or a copy takes over and a later cell
+    # is stuck (the third answer's test lost with the bomb's cell, 6, or not, 9). Either way the
+    # bomb is contained and the answers graded before it keep their credit.
+    add("fork-bomb", nb, Expected(FULL, "ran past the", "forks until the process cap after the third answer",
+                                  also=(FULL - 6, FULL - 3)))
 
     nb = sol()
     _insert_after(nb, "perceptron_predict", _code("import sys\nsys.exit()"))
@@ -176,8 +181,11 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
 
     nb = sol()
     _insert_after(nb, "perceptron_predict", _code(
-        "import sys, warnings\nimport tensorflow as tf\ntf.get_logger().warning('a TensorFlow warning')\n"
-        "warnings.warn('a library warning')\nprint('W0000 something on stderr', file=sys.stderr)"))
+        # What TensorFlow does, without its import (seconds per kernel): a warning through its
+        # Python logger, one through `warnings`, and C++ log lines written to file descriptor 2.
+        "import logging, os, sys, warnings\nlogging.getLogger('tensorflow').warning('a TensorFlow warning')\n"
+        "warnings.warn('a library warning')\nprint('W0000 something on stderr', file=sys.stderr)\n"
+        "os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on.\\n')"))
     add("stderr-warnings", nb, Expected(FULL, "", "correct answers that print TensorFlow warnings to stderr"))
 
     add("renamed", sol(), Expected(FULL, "", "the notebook file renamed"))

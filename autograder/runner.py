@@ -11,6 +11,7 @@ nbclient are used, so the sandbox needs nothing else from the course.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async, run_sync
 
 EVIDENCE = "evidence.jsonl"
 
@@ -40,6 +42,12 @@ class CappedClient(NotebookClient):
                 text=f"\n[grader: output truncated after {self.max_output_chars} characters]\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        # Remembered so that _recovered can stop it: after a CellTimeoutError nbclient leaves the
+        # timed-out cell's reader running, and it would take (and drop) the next cells' messages.
+        self.output_reader = asyncio.current_task()
+        await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
 
 
 def _evidence_size(job: Path) -> int:
@@ -121,14 +129,22 @@ def _run_cells(client: CappedClient, nb, job: Path, limits: dict) -> list[dict]:
 
 def _recovered(client: NotebookClient) -> bool:
     """After a timeout: interrupt, and check the kernel answers again within a few seconds."""
+    graded = client.nb
+    if getattr(client, "output_reader", None) is not None:
+        client.output_reader.cancel()
     try:
-        client.km.interrupt_kernel()
+        # nbclient's kernel manager is asynchronous: its interrupt is a coroutine to wait for.
+        run_sync(ensure_async)(client.km.interrupt_kernel())
         probe = nbformat.v4.new_code_cell("pass")
+        # execute_cell stores the cell it ran at its index: run the probe in a notebook of its own.
+        client.nb = nbformat.v4.new_notebook(cells=[probe])
         client.timeout = 10
         client.execute_cell(probe, 0)
         return True
     except Exception:
         return False
+    finally:
+        client.nb = graded
 
 
 if __name__ == "__main__":

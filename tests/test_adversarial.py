@@ -70,3 +70,18 @@ def test_feedback_for_everyone_without_hidden_tests(graded):
         assert "from autograder.hidden import grade" not in html and "BEGIN HIDDEN TESTS" not in html
     notes = (course / "feedback" / "no-metadata" / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.html").read_text()
     assert "Grader notes" in notes
+
+
+def test_a_cell_past_its_limit_is_interrupted_and_the_rest_runs(graded):
+    """The kernel is interrupted (not left running), the cells after it run with their own outputs,
+    and the notebook keeps its cells as submitted (the grader's probe cell replaces none of them)."""
+    course, _, results, _ = graded
+    executed = course / "grader_results" / adversarial.ASSIGNMENT / "slow-cell" / f"{adversarial.ASSIGNMENT}.ipynb"
+    cells = nbformat.read(executed, as_version=4).cells
+    original = nbformat.read(course.parent / "submissions" / "slow-cell" / adversarial.ASSIGNMENT
+                             / f"{adversarial.ASSIGNMENT}.ipynb", as_version=4).cells
+    assert cells[0].source == original[0].source and "pass" not in [c.source for c in cells]
+    sleeper = next(i for i, c in enumerate(cells) if "time.sleep(3600)" in c.source)
+    after = [c for c in cells[sleeper + 1:] if c.cell_type == "code"]
+    assert after and all(c.execution_count is not None for c in after), "cells after the timeout did not run"
+    assert any("ran past the" in p for p in results["slow-cell"].notes + [results["slow-cell"].problem])
