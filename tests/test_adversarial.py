@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import adversarial, build, grade, grade_class, sandbox
+from autograder import adversarial, grade, grade_class, sandbox
 
 LIMITS = sandbox.Limits(cell_timeout=10, notebook_timeout=60)   # short, so loops end quickly
 
@@ -17,11 +17,10 @@ def _digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, copy_built_course):
     assert sandbox.bwrap(), "bubblewrap is required for containment (./run.sh installs it)"
     root = tmp_path_factory.mktemp("adversarial")
-    course = root / "course"
-    build.build_release(course / "release", course)
+    course = copy_built_course(root / "course")
     expected = adversarial.write_class(root / "submissions", course, course / "release")
     guarded = [course / "source" / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.ipynb"]
     before = {p: _digest(p) for p in guarded}

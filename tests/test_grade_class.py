@@ -5,16 +5,15 @@ import zipfile
 
 import pytest
 
-from autograder import build, grade, grade_class, intake, sample_class
+from autograder import grade, grade_class, intake, sample_class
 
 EXPECTED_01 = {"sample-solution": 12, "sample-blank": 0}
 
 
 @pytest.fixture(scope="module")
-def course_and_class(tmp_path_factory):
+def course_and_class(tmp_path_factory, copy_built_course):
     root = tmp_path_factory.mktemp("class")
-    course = root / "course"
-    build.build_release(course / "release", course)
+    course = copy_built_course(root / "course")
     for a in ("01_perceptron", "03_softmax"):
         sample_class.write_submissions(root / "incoming", a, course, course / "release")
     return root, course
