@@ -30,6 +30,7 @@ class CappedClient(NotebookClient):
     """A notebook client that keeps at most `max_output_chars` of output per cell."""
 
     max_output_chars = 100_000
+    output_reader: asyncio.Task | None = None   # the running cell's reader of kernel messages
 
     def output(self, outs, msg, display_id, cell_index):
         if cell_index in self.truncated:
@@ -127,10 +128,10 @@ def _run_cells(client: CappedClient, nb, job: Path, limits: dict) -> list[dict]:
     return cells
 
 
-def _recovered(client: NotebookClient) -> bool:
+def _recovered(client: CappedClient) -> bool:
     """After a timeout: interrupt, and check the kernel answers again within a few seconds."""
     graded = client.nb
-    if getattr(client, "output_reader", None) is not None:
+    if client.output_reader is not None:
         client.output_reader.cancel()
     try:
         # nbclient's kernel manager is asynchronous: its interrupt is a coroutine to wait for.

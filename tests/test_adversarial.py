@@ -72,8 +72,8 @@ def test_feedback_for_everyone_without_hidden_tests(graded):
 
 
 def test_a_cell_past_its_limit_is_interrupted_and_the_rest_runs(graded):
-    """The kernel is interrupted (not left running), the cells after it run with their own outputs,
-    and the notebook keeps its cells as submitted (the grader's probe cell replaces none of them)."""
+    """The kernel is interrupted (not left running), the cells after it run, and the notebook keeps
+    its cells as submitted (the grader's probe cell replaces none of them)."""
     course, _, results, _ = graded
     executed = course / "grader_results" / adversarial.ASSIGNMENT / "slow-cell" / f"{adversarial.ASSIGNMENT}.ipynb"
     cells = nbformat.read(executed, as_version=4).cells
