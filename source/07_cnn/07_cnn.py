@@ -702,7 +702,7 @@ print(f"{lenet.count_params():,} parameters")
 checkpoints = persistent_folder("checkpoints/07_lenet")
 t0 = time.process_time()
 fit_resumable(lenet, x_fit, y_fit, checkpoint_dir=checkpoints, epochs=EPOCHS, batch_size=64,
-              validation_data=(x_val, y_val), verbose=VERBOSE)
+              validation_data=(x_val, y_val), validation_batch_size=500, verbose=VERBOSE)
 print(f"training took {(time.process_time() - t0) / 60:.1f} CPU minutes in this session")
 
 # %%
