@@ -36,7 +36,13 @@ ensure_env() {
   else
     "$PY" -m pip install -q --upgrade pip -r requirements.txt -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
   fi
-  "$PY" -c "import utils, nbgrader, tensorflow, keras" # fail here, clearly, if the install did not work
+  # Fail here, clearly, if the install did not work (TensorFlow's start-up lines only shown then).
+  local check
+  if ! check=$("$PY" -c "import utils, nbgrader, tensorflow, keras" 2>&1); then
+    echo "$check" >&2
+    echo "error: the packages in $VENV do not import; delete $VENV and run this again" >&2
+    exit 1
+  fi
   rm -f $VENV/.installed-*
   touch "$stamp"
 }

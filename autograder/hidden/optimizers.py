@@ -4,6 +4,7 @@ changes every step. Every trajectory is compared, step by step, with `keras.opti
 *and* with a numpy reference sequence computed here, to 1e-6 relative error of w_t - w_0."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -67,9 +68,10 @@ def _config(rule, rng):
 
 def _case(rule, w0, grads, config, label, *, learning_rates=None, advice=""):
     """Judged against Keras, then against the numpy reference sequence."""
-    keras_path = keras_trajectory(rule, w0, grads, config, learning_rates=learning_rates)
-    ref_path = reference_path(rule, w0, grads, config, learning_rates)
+    keras_path = functools.partial(keras_trajectory, rule, w0, grads, config, learning_rates=learning_rates)
+    ref_path = functools.partial(reference_path, rule, w0, grads, config, learning_rates)
     hints = _no_bias_correction_hint(config) if rule == "adam" else ()
+    # both references are computed when judged, i.e. by the grader, not in the student's kernel
     vs_keras = judge_trajectory(rule, keras_path, hints=hints, advice=advice)
     vs_ref = judge_trajectory(rule, ref_path, hints=hints, advice=advice)
 

@@ -227,7 +227,7 @@ plt.show()
 (x_train, y_train), _ = load_fashion_mnist()
 pixels = x_train.reshape(len(x_train), -1).astype(np.float64) / 255.0
 pixels = (pixels - pixels.mean()) / pixels.std()
-N_TRAIN = 6_000 if FAST else 50_000       # FAST (tests): a slice of the data, same code
+N_TRAIN = 3_000 if FAST else 50_000       # FAST (tests): a slice of the data, same code
 N_VAL = 2_000 if FAST else 10_000         # validation images: the last ones, never trained on
 EPOCHS = 3 if FAST else 10
 VERBOSE = 2 if FAST else 1                # one line per epoch, or Keras' progress bars

@@ -803,7 +803,7 @@ print("sum of dx over the batch (should be ~0 for every feature):", dxb.sum(axis
 # and with a `BatchNormalization` layer between every affine layer and its ReLU.
 
 # %%
-N_DEEP = 5_000 if FAST else 50_000
+N_DEEP = 3_000 if FAST else 50_000
 DEEP_EPOCHS = 3 if FAST else 8
 
 

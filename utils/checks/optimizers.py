@@ -10,6 +10,7 @@ search is judged by properties (bounds, log-uniform spread, the best trial, repr
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -55,30 +56,40 @@ def judge_trajectory(rule: str, expected, *, hints=(), advice: str = "", tol: fl
     The displacement w_t - w_0 is compared (not w_t itself), so that a small error in small steps
     is not hidden by a large w. `hints` are (factor, message): when the first step is `factor`
     times the expected one, the message says which slip that is.
+
+    `expected` may also be a function that returns the trajectory: it is called when the first
+    output is judged. Under the grader the student's kernel only records outputs, so a reference
+    that takes a while (Keras, step by step) is computed by the grader's process alone.
     """
-    expected = np.asarray(expected, dtype=np.float64)
-    steps = len(expected) - 1
+    computed = []
+
+    def reference() -> np.ndarray:
+        if not computed:
+            computed.append(np.asarray(expected() if callable(expected) else expected, dtype=np.float64))
+        return computed[0]
 
     def judge(out):
-        if isinstance(out, np.ndarray) and out.shape == expected.shape and out.dtype.kind == "f":
+        path = reference()
+        steps = len(path) - 1
+        if isinstance(out, np.ndarray) and out.shape == path.shape and out.dtype.kind == "f":
             bad = ~np.all(np.isfinite(out.reshape(len(out), -1)), axis=1)
             if np.any(bad):
                 t = int(np.argmax(bad))
                 raise CheckFailure(f"w contains NaN or inf after step {t} of {steps}: {_preview(out[t])}. "
                                    f"Is something divided by zero, e.g. a root without epsilon when a "
                                    f"gradient is exactly 0?")
-        got = expect_array(f"the trajectory of {rule}", out, shape=expected.shape)
-        d_got, d_ref = got - expected[0], expected - expected[0]
+        got = expect_array(f"the trajectory of {rule}", out, shape=path.shape)
+        d_got, d_ref = got - path[0], path - path[0]
         for t in range(1, steps + 1):
             err = rel_error(d_got[t], d_ref[t])
             if err <= tol:
                 continue
             message = (f"w after step {t} of {steps} is wrong: relative error {err:.2e} of w_t - w_0 "
-                       f"(allowed {tol:.0e}).\n  expected w_{t}: {_preview(expected[t])}\n"
+                       f"(allowed {tol:.0e}).\n  expected w_{t}: {_preview(path[t])}\n"
                        f"  got:        {_preview(got[t])}")
             if t == 1:
-                message += f"\n  w_0 was:    {_preview(expected[0])}"
-                ratio = _step_ratio(got, expected)
+                message += f"\n  w_0 was:    {_preview(path[0])}"
+                ratio = _step_ratio(got, path)
                 for factor, hint in hints:
                     if ratio is not None and abs(ratio - factor) <= 1e-4 * abs(factor):
                         message += f"\n  The first step is {ratio:.4g} times the expected one. {hint}"
@@ -106,7 +117,7 @@ def rule_case(rule: str, w0, grads, config, expected, label: str, *, learning_ra
 def keras_case(rule: str, w0, grads, config, label: str, **kw) -> Case:
     """A case judged against `keras.optimizers` (float64) on the same gradients."""
     lrs = kw.get("learning_rates")
-    expected = keras_trajectory(rule, w0, grads, config, learning_rates=lrs)
+    expected = functools.partial(keras_trajectory, rule, w0, grads, config, learning_rates=lrs)   # when judged
     return rule_case(rule, w0, grads, None if config is None else dict(config), expected, label, **kw)
 
 
