@@ -131,18 +131,22 @@ def expect_probabilities(what: str, got, expected, *, advice: str = "") -> None:
     expect_close(what, got, expected)
 
 
-def judge_softmax(expected, *, advice: str = ""):
+# The references are computed when an output is judged, not when a case is made: under the grader
+# the student's kernel only records outputs, and then never needs to import TensorFlow.
+
+def judge_softmax(reference_scores, *, advice: str = ""):
+    """Compare with TensorFlow's softmax of `reference_scores`."""
     def judge(out):
-        expect_probabilities("softmax(scores)", out, expected, advice=advice)
+        expect_probabilities("softmax(scores)", out, tf_softmax(reference_scores), advice=advice)
     return judge
 
 
 def judge_cross_entropy(scores, y, *, advice: str = "", numeric_grad=None):
     """Compare with TensorFlow (and, when given, with a finite-difference gradient)."""
-    loss_ref, grad_ref = tf_cross_entropy(scores, y)
     n = scores.shape[0]
 
     def judge(out):
+        loss_ref, grad_ref = tf_cross_entropy(scores, y)
         loss, dscores = expect_tuple("cross_entropy_loss", out, 2)
         expect_scalar_loss(loss, advice)
         expect_value("the loss", loss, loss_ref, hints=loss_hints(n), near_miss=NEAR_MISS_LOSS)
@@ -153,10 +157,10 @@ def judge_cross_entropy(scores, y, *, advice: str = "", numeric_grad=None):
 
 
 def judge_binary_cross_entropy(logits, y, *, advice: str = "", numeric_grad=None):
-    loss_ref, grad_ref = tf_binary_cross_entropy(logits, y)
     n = logits.shape[0]
 
     def judge(out):
+        loss_ref, grad_ref = tf_binary_cross_entropy(logits, y)
         loss, dlogits = expect_tuple("binary_cross_entropy", out, 2)
         expect_scalar_loss(loss, advice)
         expect_value("the loss", loss, loss_ref, hints=loss_hints(n), near_miss=NEAR_MISS_LOSS)
@@ -175,11 +179,11 @@ def _softmax():
         expect_close("softmax([6.5, 2.0, 3.3]) rounded to 2 decimals", np.round(out, 2), [0.95, 0.01, 0.04])
 
     yield Case((ANIMAL_SCORES[0].copy(),), judge_cat, label="the notes' cat/dog/lion scores as a 1-D array")
-    yield Case((ANIMAL_SCORES.copy(),), judge_softmax(tf_softmax(ANIMAL_SCORES)),
+    yield Case((ANIMAL_SCORES.copy(),), judge_softmax(ANIMAL_SCORES),
                label="the three images, one per row")
     scores = random_array(np.random.default_rng(3), 4, 5, scale=2.0)
-    yield Case((scores,), judge_softmax(tf_softmax(scores)), label="a random (4, 5) batch")
-    yield Case((ANIMAL_SCORES + 1000.0,), judge_softmax(tf_softmax(ANIMAL_SCORES), advice=STABLE_SOFTMAX),
+    yield Case((scores,), judge_softmax(scores), label="a random (4, 5) batch")
+    yield Case((ANIMAL_SCORES + 1000.0,), judge_softmax(ANIMAL_SCORES, advice=STABLE_SOFTMAX),
                label="the three images + 1000 (shifting a row must not change its softmax)")
 
 
