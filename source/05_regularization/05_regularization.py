@@ -77,7 +77,7 @@ x_all = images.reshape(len(images), -1)
 
 N_SMALL = 500                           # the small training set that invites overfitting
 N_VAL = 1_000 if FAST else 10_000       # FAST (tests, CI): a smaller validation set, same code
-EPOCHS = 20 if FAST else 60             # ... and fewer epochs (the best epoch comes near 10)
+EPOCHS = 15 if FAST else 60             # ... and fewer epochs (the best epoch comes near 10)
 VERBOSE = 2 if FAST else 1              # one line per epoch, or Keras' progress bars
 x_small, y_small = x_all[:N_SMALL], y_train[:N_SMALL]
 x_val, y_val = x_all[-N_VAL:], y_train[-N_VAL:]

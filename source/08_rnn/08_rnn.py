@@ -785,7 +785,7 @@ def first_equals_last(n, length=40, symbols=2, seed=0):
     return x.astype("int32"), y
 
 
-N_SEQ, N_TEST = (2_000, 1_000) if FAST else (10_000, 2_000)
+N_SEQ, N_TEST = (1_000, 500) if FAST else (10_000, 2_000)
 BI_EPOCHS = 3 if FAST else 15
 xs_train, ys_train = first_equals_last(N_SEQ, seed=0)
 xs_test, ys_test = first_equals_last(N_TEST, seed=1)
