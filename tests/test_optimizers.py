@@ -353,3 +353,21 @@ def test_the_notebook_states_the_right_numbers():
 def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("06_optimizers", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
+
+def test_keras_references_are_computed_when_judged(monkeypatch, ns):
+    """Making the cases (all the student's kernel does under the grader) runs no Keras trajectory;
+    judging a case does, once."""
+    import autograder.hidden.optimizers as hidden_module
+    import utils.checks.optimizers as visible_module
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return keras_trajectory(*args, **kwargs)
+    monkeypatch.setattr(visible_module, "keras_trajectory", counted)
+    monkeypatch.setattr(hidden_module, "keras_trajectory", counted)
+    cases = [c for reg in (visible, hidden) for rule in RULES for c in reg.cases(rule)]
+    assert len(cases) > 40 and calls == []
+    case = hidden.cases("adam")[0]
+    judge_output("adam", case, call_student("adam", ns["adam"], case), 0, 1)
+    assert calls == ["adam"]

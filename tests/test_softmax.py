@@ -183,3 +183,15 @@ def test_the_notebook_states_the_right_numbers():
 def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("03_softmax", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
+
+def test_making_the_cases_needs_no_tensorflow():
+    """Under the grader the student's kernel only makes the cases and records outputs: the
+    TensorFlow references are computed when judged, so that kernel never imports TensorFlow."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom utils.checks.softmax import checks as v\nfrom autograder.hidden.softmax import checks as h\n"
+            "n = sum(len(r.cases(e)) for r in (v, h) for e in r.factories)\n"
+            "print(n, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT, check=True)
+    count, imported = out.stdout.split()
+    assert int(count) > 20 and imported == "False", out.stdout
