@@ -225,15 +225,21 @@ plt.show()
 
 # %%
 (x_train, y_train), _ = load_fashion_mnist()
-pixels = x_train.reshape(len(x_train), -1).astype(np.float64) / 255.0
-pixels = (pixels - pixels.mean()) / pixels.std()
+pixel_mean, pixel_std = x_train.mean() / 255.0, x_train.std() / 255.0   # over every training pixel, 0-1 scale
+
+
+def standardise(images):
+    """Flattened images with pixels scaled to 0-1, then standardised with the training set's mean and std."""
+    return (images.reshape(len(images), -1) / 255.0 - pixel_mean) / pixel_std
+
+
 N_TRAIN = 3_000 if FAST else 50_000       # FAST (tests): a slice of the data, same code
 N_VAL = 2_000 if FAST else 10_000         # validation images: the last ones, never trained on
 EPOCHS = 3 if FAST else 10
 VERBOSE = 2 if FAST else 1                # one line per epoch, or Keras' progress bars
-x_fit, y_fit = pixels[:N_TRAIN].astype("float32"), y_train[:N_TRAIN]
-x_val, y_val = pixels[-N_VAL:].astype("float32"), y_train[-N_VAL:]
-print(f"{len(x_fit)} training and {len(x_val)} validation images of {pixels.shape[1]} pixels")
+x_fit, y_fit = standardise(x_train[:N_TRAIN]).astype("float32"), y_train[:N_TRAIN]
+x_val, y_val = standardise(x_train[-N_VAL:]).astype("float32"), y_train[-N_VAL:]
+print(f"{len(x_fit)} training and {len(x_val)} validation images of {x_fit.shape[1]} pixels")
 
 # %% [markdown]
 # A one-hidden-layer network (784 → 64 sigmoid units → 10 classes), trained with SGD twice: once
@@ -381,7 +387,7 @@ def norms(arrays):
 # with a given initialiser `init(fan_in, fan_out, rng)`:
 
 # %%
-X = pixels[:1000]
+X = standardise(x_train[:1000])
 DIMS = [784] + [512] * 10
 G = np.random.default_rng(1).standard_normal((len(X), DIMS[-1]))
 
