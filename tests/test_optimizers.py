@@ -354,6 +354,7 @@ def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("06_optimizers", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
 
+
 def test_keras_references_are_computed_when_judged(monkeypatch, ns):
     """Making the cases (all the student's kernel does under the grader) runs no Keras trajectory;
     judging a case does, once."""

@@ -184,6 +184,7 @@ def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("03_softmax", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
 
+
 def test_making_the_cases_needs_no_tensorflow():
     """Under the grader the student's kernel only makes the cases and records outputs: the
     TensorFlow references are computed when judged, so that kernel never imports TensorFlow."""
