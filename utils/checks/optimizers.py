@@ -57,19 +57,12 @@ def judge_trajectory(rule: str, expected, *, hints=(), advice: str = "", tol: fl
     is not hidden by a large w. `hints` are (factor, message): when the first step is `factor`
     times the expected one, the message says which slip that is.
 
-    `expected` may also be a function that returns the trajectory: it is called when the first
-    output is judged. Under the grader the student's kernel only records outputs, so a reference
+    `expected` may also be a function that returns the trajectory: it is called when an output is
+    judged. Under the grader the student's kernel only records outputs, so a reference
     that takes a while (Keras, step by step) is computed by the grader's process alone.
     """
-    computed = []
-
-    def reference() -> np.ndarray:
-        if not computed:
-            computed.append(np.asarray(expected() if callable(expected) else expected, dtype=np.float64))
-        return computed[0]
-
     def judge(out):
-        path = reference()
+        path = np.asarray(expected() if callable(expected) else expected, dtype=np.float64)
         steps = len(path) - 1
         if isinstance(out, np.ndarray) and out.shape == path.shape and out.dtype.kind == "f":
             bad = ~np.all(np.isfinite(out.reshape(len(out), -1)), axis=1)
