@@ -72,7 +72,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 (x_train, y_train), _ = load_fashion_mnist()
-images = x_train.astype("float32") / 255.0
+images = x_train / np.float32(255)      # floats in [0, 1]; a float32 divisor keeps them float32
 x_all = images.reshape(len(images), -1)
 
 N_SMALL = 500                           # the small training set that invites overfitting

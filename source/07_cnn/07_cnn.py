@@ -75,9 +75,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 (x_train_all, y_train_all), (x_test_all, y_test_all) = load_fashion_mnist()
-images = x_train_all.astype(np.float64) / 255.0          # (60000, 28, 28), values in [0, 1]
-shirt = images[np.flatnonzero(y_train_all == 6)[0]]
-other_shirt = images[np.flatnonzero(y_train_all == 6)[1]]
+shirt, other_shirt = x_train_all[np.flatnonzero(y_train_all == 6)[:2]] / 255.0   # (28, 28) each, in [0, 1]
 shifted = np.roll(shirt, -2, axis=1)
 shuffled = shirt.ravel()[np.random.default_rng(0).permutation(784)].reshape(28, 28)
 show_images([shirt, shifted, other_shirt, shuffled],
@@ -248,7 +246,7 @@ from autograder.hidden import grade; grade("conv_forward_naive", conv_forward_na
 # %%
 sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
 edge_filters = np.stack([sobel, sobel.T], axis=-1)[:, :, None, :]        # (3, 3, 1, 2)
-boot = images[np.flatnonzero(y_train_all == 9)[0]]
+boot = x_train_all[np.flatnonzero(y_train_all == 9)[0]] / 255.0
 maps, _ = conv_forward_naive(boot.reshape(1, 28, 28, 1), edge_filters, np.zeros(2), pad=1)
 show_images([boot, np.abs(maps[0, :, :, 0]), np.abs(maps[0, :, :, 1])],
             ["an ankle boot", "|vertical edges|", "|horizontal edges|"], size=2.6)
@@ -688,10 +686,14 @@ N_VAL = 500 if FAST else 5_000
 N_TEST = 1_000 if FAST else 10_000
 EPOCHS = 2 if FAST else 15
 VERBOSE = 2 if FAST else 1                      # one line per epoch, or Keras' progress bars
-x_all = (x_train_all.astype("float32") / 255.0)[..., None]   # (60000, 28, 28, 1)
-x_fit, y_fit = x_all[:N_TRAIN], y_train_all[:N_TRAIN]
-x_val, y_val = x_all[-N_VAL:], y_train_all[-N_VAL:]
-x_test, y_test = (x_test_all[:N_TEST].astype("float32") / 255.0)[..., None], y_test_all[:N_TEST]
+def as_input(images):
+    """uint8 images (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]: the one channel made explicit.
+    (Converted slice by slice: the whole set as floats would only take memory.)"""
+    return (images.astype("float32") / 255.0)[..., None]
+
+x_fit, y_fit = as_input(x_train_all[:N_TRAIN]), y_train_all[:N_TRAIN]
+x_val, y_val = as_input(x_train_all[-N_VAL:]), y_train_all[-N_VAL:]
+x_test, y_test = as_input(x_test_all[:N_TEST]), y_test_all[:N_TEST]
 
 keras.utils.set_random_seed(0)
 lenet = build_lenet(filters=(32, 64), units=(256, 128), dropout=0.4)
@@ -877,7 +879,7 @@ augmenters = {
     "RandomRotation": keras.layers.RandomRotation(0.1, fill_mode="constant", seed=2),
     "RandomZoom": keras.layers.RandomZoom(0.3, fill_mode="constant", seed=3),
 }
-sneaker = x_all[np.flatnonzero(y_train_all == 7)[0]][None]      # (1, 28, 28, 1)
+sneaker = as_input(x_train_all[np.flatnonzero(y_train_all == 7)[:1]])      # (1, 28, 28, 1)
 panels, titles = [], []
 for name, layer in augmenters.items():
     panels += [sneaker[0]] + [np.asarray(layer(sneaker, training=True))[0] for _ in range(6)]
@@ -895,7 +897,7 @@ plt.show()
 
 # %%
 augment = keras.Sequential([keras.Input((28, 28, 1)), *augmenters.values()], name="augment")
-batch = x_all[:8]
+batch = as_input(x_train_all[:8])
 print("training=False leaves the images unchanged:", np.array_equal(np.asarray(augment(batch, training=False)), batch))
 print("training=True changes them:", not np.allclose(np.asarray(augment(batch, training=True)), batch))
 

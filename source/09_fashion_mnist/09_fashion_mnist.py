@@ -105,8 +105,8 @@ plt.show()
 # training images — works as well.) The labels become `int64` class indices.
 
 # %%
-x_train_all = train_images.astype("float32") / 255.0
-x_test = test_images.astype("float32") / 255.0
+x_train_all = train_images / np.float32(255)   # a float32 divisor gives float32 (255.0 would give float64)
+x_test = test_images / np.float32(255)
 y_train_all, y_test = train_labels.astype("int64"), test_labels.astype("int64")
 print(f"after normalising: {x_train_all.dtype}, from {x_train_all.min()} to {x_train_all.max()}, "
       f"mean {x_train_all.mean():.3f}, standard deviation {x_train_all.std():.3f}")
