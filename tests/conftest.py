@@ -1,9 +1,11 @@
 """Shared fixtures. The whole suite runs offline, headless and in the short (COURSE_FAST) mode."""
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -50,10 +52,14 @@ def _reads_graded_class(item) -> bool:
     return "graded_class" in item.fixturenames
 
 
+def _reads_adversarial_class(item) -> bool:
+    return "adversarial_class" in item.fixturenames
+
+
 def pytest_collection_modifyitems(items):
-    """The tests that read the graded sample class run last, so that the rest of the suite runs
-    while it is graded in the background (sort is stable: the order stays within each group)."""
-    items.sort(key=_reads_graded_class)
+    """The tests that read a class graded in the background run last, so that the rest of the
+    suite runs meanwhile (sort is stable: the order stays within each group)."""
+    items.sort(key=lambda item: _reads_graded_class(item) or _reads_adversarial_class(item))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -87,3 +93,63 @@ def graded_class(_sample_class_in_background):
                     + log.read_text(errors="replace")[-4000:], pytrace=False)
     rows = grade.scores(course, build.assignment_ids(graded=True))
     return course, {(r.assignment, r.student): r for r in rows}
+
+
+# ---- the adversarial class (autograder/adversarial.py), graded in the background too ------------
+
+ADVERSARIAL_LIMITS = {"cell_timeout": 10, "notebook_timeout": 60}   # short, so that loops end quickly
+
+
+def _grade_adversarial_class(submissions: Path, course: Path, conn) -> None:
+    """In a process of its own (and its own process group, so that it can be stopped with all
+    it started): grade the class and send back the results, or the traceback."""
+    os.setsid()
+    from autograder import adversarial, grade_class, sandbox
+    try:
+        results = grade_class.grade_class(adversarial.ASSIGNMENT, submissions, course, workers=2,
+                                          limits=sandbox.Limits(**ADVERSARIAL_LIMITS), progress=False)
+        conn.send(("ok", results))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _adversarial_class_in_background(request, tmp_path_factory):
+    """Start grading the adversarial class at the start of the session when a collected test needs
+    it: most of its minute is spent waiting for the loops and sleeps to hit their limits, which the
+    rest of the suite need not wait for."""
+    if not any(map(_reads_adversarial_class, request.session.items)):
+        yield None
+        return
+    from autograder import adversarial
+    root = tmp_path_factory.mktemp("adversarial")
+    course = request.getfixturevalue("copy_built_course")(root / "course")
+    expected = adversarial.write_class(root / "submissions", course, course / "release")
+    guarded = [course / "source" / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.ipynb"]
+    before = {p: p.read_bytes() for p in guarded}
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_grade_adversarial_class, args=(root / "submissions", course, send))
+    proc.start()
+    send.close()
+    yield proc, receive, course, expected, before
+    if proc.is_alive():   # the session ended early: stop it and its pool
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.join()
+
+
+@pytest.fixture(scope="session")
+def adversarial_class(_adversarial_class_in_background):
+    """(course folder, {student: adversarial.Expected}, {student: grade_class.StudentResult},
+    {guarded file: its bytes before grading}), the class graded in one run with honest students."""
+    from autograder import sandbox
+    assert sandbox.bwrap(), "bubblewrap is required for containment (./run.sh installs it)"
+    proc, receive, course, expected, before = _adversarial_class_in_background
+    try:
+        status, payload = receive.recv()
+    except EOFError:
+        proc.join()
+        pytest.fail(f"grading the adversarial class died (exit {proc.exitcode})", pytrace=False)
+    if status != "ok":
+        pytest.fail(f"grading the adversarial class failed:\n{payload}", pytrace=False)
+    return course, expected, {r.student: r for r in payload}, before
