@@ -114,10 +114,11 @@ def _grade_adversarial_class(submissions: Path, course: Path, conn) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _adversarial_class_in_background(request, tmp_path_factory):
+def _adversarial_class_in_background(request, tmp_path_factory, _sample_class_in_background):
     """Start grading the adversarial class at the start of the session when a collected test needs
     it: most of its minute is spent waiting for the loops and sleeps to hit their limits, which the
-    rest of the suite need not wait for."""
+    rest of the suite need not wait for. (After the sample class has started: this one first builds
+    the course, 11 s, and the sample class is the session's critical path.)"""
     from autograder import adversarial, sandbox
     # without bubblewrap the escape attempts would run uncontained: `adversarial_class` fails instead
     if not sandbox.bwrap() or not any(map(_reads_adversarial_class, request.session.items)):
