@@ -323,3 +323,23 @@ def test_the_notebook_states_the_convention_and_the_slips():
 def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("04_weight_init", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
+
+def test_layer_histograms_show_every_layer():
+    """One filled outline per layer, with numpy's histogram counts, plus the gradient panel."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import StepPatch
+
+    from utils.layer_plots import plot_layer_histograms
+    rng = np.random.default_rng(0)
+    layers = [np.tanh(rng.standard_normal((50, 8)) * s) for s in (0.1, 1.0, 3.0)]
+    fig = plot_layer_histograms(layers, grads={"dW": [1.0, 0.1, 0.01]}, value_range=(-1, 1), bins=10)
+    try:
+        *panels, grads = fig.axes
+        assert len(panels) == len(layers) and grads.get_yscale() == "log"
+        for ax, h in zip(panels, layers):
+            (outline,) = [p for p in ax.patches if isinstance(p, StepPatch)]
+            counts, edges = outline.get_data()[:2]
+            np.testing.assert_array_equal(counts, np.histogram(h, bins=10, range=(-1, 1))[0])
+            assert edges[0] == -1 and edges[-1] == 1
+    finally:
+        plt.close(fig)
