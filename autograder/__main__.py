@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import threading
 import time
 from pathlib import Path
 
@@ -40,13 +41,22 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
         sample_class.write_submissions(incoming, a, course, release_dir)
     # All assignments at once, sharing one pool: a few submissions per assignment would leave
     # workers idle at the end of each one. grade_class's single writer takes its turn at the
-    # gradebook under the course folder's lock.
+    # gradebook under the course folder's lock. The pool runs notebooks in the order they are
+    # queued, so the last assignments go first: they train more (01-03 take seconds, 04-10 up to
+    # a minute), and the short ones, not one worker on a long notebook, end the run. Each class is
+    # queued before the next one starts.
     print(f"grading {len(assignments)} assignments x {len(sample_class.STUDENTS)} submissions ...", flush=True)
     pool, close = grade_class.make_executor("local")
     try:
         with cf.ThreadPoolExecutor(max_workers=len(assignments)) as threads:
-            futures = [threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
-                                      progress=False) for a in assignments]
+            futures = []
+            for a in reversed(assignments):
+                queued = threading.Event()
+                fut = threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
+                                     progress=False, queued=queued)
+                futures.append(fut)
+                while not queued.wait(timeout=0.1) and not fut.done():   # (done: it failed first)
+                    pass
             for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="assignments graded", unit="a"):
                 fut.result()
     finally:

@@ -158,7 +158,9 @@ def _notes_cell(lines: list[str]):
 def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADER_COURSE, *,
                 executor: str | cf.Executor = "local", workers: int | None = None,
                 limits: sandbox.Limits = sandbox.Limits(), id_pattern: str = intake.DEFAULT_ID,
-                progress: bool = True) -> list[StudentResult]:
+                progress: bool = True, queued: threading.Event | None = None) -> list[StudentResult]:
+    """Grade the submissions of `assignment` found in `submissions`. `queued`, if given, is set once
+    every notebook is queued on the executor."""
     if assignment in build.assignment_ids(graded=False):
         raise SystemExit(f"{assignment} is not graded for points (graded: false in course.yml): nothing to grade")
     ensure_course(course, assignment)
@@ -192,6 +194,8 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
     try:
         futures = {pool.submit(execute_and_judge, assignment, nb_json, asdict(limits)): student
                    for student, nb_json in jobs.items()}
+        if queued is not None:
+            queued.set()
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb", disable=not progress)
         for fut in cf.as_completed(futures):
             student = futures[fut]
