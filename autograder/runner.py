@@ -24,6 +24,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbclient.util import ensure_async, run_sync
 
 EVIDENCE = "evidence.jsonl"
+# After an interrupt, how long the kernel has to answer `pass`: one that took the interrupt answers
+# in milliseconds; one that ignores it only burns the rest of this (a stuck loop: a core's worth).
+RECOVERY_TIMEOUT = 5   # s
 
 
 class CappedClient(NotebookClient):
@@ -129,7 +132,7 @@ def _run_cells(client: CappedClient, nb, job: Path, limits: dict) -> list[dict]:
 
 
 def _recovered(client: CappedClient) -> bool:
-    """After a timeout: interrupt, and check the kernel answers again within a few seconds."""
+    """After a timeout: interrupt, and check the kernel answers again within RECOVERY_TIMEOUT."""
     graded = client.nb
     if client.output_reader is not None:
         client.output_reader.cancel()
@@ -139,7 +142,7 @@ def _recovered(client: CappedClient) -> bool:
         probe = nbformat.v4.new_code_cell("pass")
         # execute_cell stores the cell it ran at its index: run the probe in a notebook of its own.
         client.nb = nbformat.v4.new_notebook(cells=[probe])
-        client.timeout = 10
+        client.timeout = RECOVERY_TIMEOUT
         client.execute_cell(probe, 0)
         return True
     except Exception:
