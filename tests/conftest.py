@@ -62,24 +62,61 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: _reads_graded_class(item) or _reads_adversarial_class(item))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _sample_class_in_background(request, tmp_path_factory):
-    """Start grading the sample class as soon as the session starts, in its own process, when a
-    collected test needs it. It is the suite's longest piece of work (every notebook executed three
-    times, by a pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
-    if not any(map(_reads_graded_class, request.session.items)):
-        yield None
-        return
+def _start_sample_class(tmp_path_factory):
+    """Grade the sample class in a process (and process group) of its own: (process, course, log)."""
     root = tmp_path_factory.mktemp("graded")
     course, log = root / "course", root / "sample-class.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "autograder", "sample-class", "--course", str(course),
                                  "--release", str(root / "release")], stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    yield proc, course, log
-    if proc.poll() is None:   # the session ended early (e.g. -x): stop it and its pool
+    return proc, course, log
+
+
+def _stop_sample_class(started) -> None:
+    proc = started[0]
+    if proc.poll() is None:   # stop it and its pool
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+_STARTED_EARLY = pytest.StashKey()
+
+
+def pytest_sessionstart(session):
+    """A run of the whole suite (no paths given, as `./run.sh test`) starts the sample class before
+    collecting, which takes about 8 s on one core while the other would sit idle. Stopped again
+    after collection if no selected test reads it (e.g. `-k` chose others)."""
+    config = session.config
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
+        config.stash[_STARTED_EARLY] = _start_sample_class(config._tmp_path_factory)
+
+
+def pytest_collection_finish(session):
+    started = session.config.stash.get(_STARTED_EARLY, None)
+    if started and not any(map(_reads_graded_class, session.items)):
+        _stop_sample_class(started)
+        session.config.stash[_STARTED_EARLY] = None
+
+
+def pytest_sessionfinish(session):
+    started = session.config.stash.get(_STARTED_EARLY, None)
+    if started:   # (collection failed before the fixture took it over)
+        _stop_sample_class(started)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_class_in_background(request, tmp_path_factory):
+    """Grade the sample class in the background from the start of the session, when a collected test
+    needs it. It is the suite's longest piece of work (every notebook executed three times, by a
+    pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
+    if not any(map(_reads_graded_class, request.session.items)):
+        yield None
+        return
+    started = request.config.stash.get(_STARTED_EARLY, None) or _start_sample_class(tmp_path_factory)
+    request.config.stash[_STARTED_EARLY] = None   # this fixture owns it now
+    yield started
+    _stop_sample_class(started)   # (when the session ended early, e.g. -x)
 
 
 @pytest.fixture(scope="session")
