@@ -42,9 +42,9 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
     # All assignments at once, sharing one pool: a few submissions per assignment would leave
     # workers idle at the end of each one. grade_class's single writer takes its turn at the
     # gradebook under the course folder's lock. The pool runs notebooks in the order they are
-    # queued, so the last assignments go first: they train more (01-03 take seconds, 04-10 up to
-    # a minute), and the short ones, not one worker on a long notebook, end the run. Each class is
-    # queued before the next one starts.
+    # queued, so the last assignments go first: they train more (01-03 take 2-8 s a notebook
+    # here, 04-10 up to 48 s), and the short ones, not one worker on a long notebook, end the
+    # run. Each class is queued before the next one starts.
     print(f"grading {len(assignments)} assignments x {len(sample_class.STUDENTS)} submissions ...", flush=True)
     pool, close = grade_class.make_executor("local")
     try:
@@ -54,9 +54,9 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
                 queued = threading.Event()
                 fut = threads.submit(grade_class.grade_class, a, incoming, course, executor=pool,
                                      progress=False, queued=queued)
+                fut.add_done_callback(lambda _, queued=queued: queued.set())   # (it failed first)
                 futures.append(fut)
-                while not queued.wait(timeout=0.1) and not fut.done():   # (done: it failed first)
-                    pass
+                queued.wait()
             for fut in tqdm(cf.as_completed(futures), total=len(futures), desc="assignments graded", unit="a"):
                 fut.result()
     finally:

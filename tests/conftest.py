@@ -80,7 +80,7 @@ def _stop_sample_class(started) -> None:
         proc.wait()
 
 
-_STARTED_EARLY = pytest.StashKey()
+_SAMPLE_CLASS = pytest.StashKey()   # (process, course, log) once started; stopped at the session's end
 
 
 def pytest_sessionstart(session):
@@ -89,19 +89,19 @@ def pytest_sessionstart(session):
     after collection if no selected test reads it (e.g. `-k` chose others)."""
     config = session.config
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
-        config.stash[_STARTED_EARLY] = _start_sample_class(config._tmp_path_factory)
+        config.stash[_SAMPLE_CLASS] = _start_sample_class(config._tmp_path_factory)
 
 
 def pytest_collection_finish(session):
-    started = session.config.stash.get(_STARTED_EARLY, None)
+    started = session.config.stash.get(_SAMPLE_CLASS, None)
     if started and not any(map(_reads_graded_class, session.items)):
         _stop_sample_class(started)
-        session.config.stash[_STARTED_EARLY] = None
+        session.config.stash[_SAMPLE_CLASS] = None
 
 
 def pytest_sessionfinish(session):
-    started = session.config.stash.get(_STARTED_EARLY, None)
-    if started:   # (collection failed before the fixture took it over)
+    started = session.config.stash.get(_SAMPLE_CLASS, None)
+    if started:   # still running if the session ended early (e.g. -x, or collection failed)
         _stop_sample_class(started)
 
 
@@ -111,12 +111,11 @@ def _sample_class_in_background(request, tmp_path_factory):
     needs it. It is the suite's longest piece of work (every notebook executed three times, by a
     pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
     if not any(map(_reads_graded_class, request.session.items)):
-        yield None
-        return
-    started = request.config.stash.get(_STARTED_EARLY, None) or _start_sample_class(tmp_path_factory)
-    request.config.stash[_STARTED_EARLY] = None   # this fixture owns it now
-    yield started
-    _stop_sample_class(started)   # (when the session ended early, e.g. -x)
+        return None
+    stash = request.config.stash
+    if not stash.get(_SAMPLE_CLASS, None):
+        stash[_SAMPLE_CLASS] = _start_sample_class(tmp_path_factory)
+    return stash[_SAMPLE_CLASS]
 
 
 @pytest.fixture(scope="session")
