@@ -1,7 +1,7 @@
 """Instructor commands.
 
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
-    python -m autograder sample-class [--only ASSIGNMENT ...] [--course DIR] [--release DIR]
+    python -m autograder sample-class [--only ASSIGNMENT ...] [--course DIR] [--release DIR] [--probes DIR]
                                         # build, then autograde the bundled sample class
     python -m autograder grade ASSIGNMENT SUBMISSIONS [--executor local|dask|tcp://...] [--workers N]
                                         # grade a class (see autograder/grade_class.py)
@@ -20,9 +20,10 @@ from . import build, grade, grade_class, paths, sample_class
 
 
 def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE,
-                     only: list[str] | None = None) -> list[grade.Score]:
+                     only: list[str] | None = None, probes: Path | None = None) -> list[grade.Score]:
     """Build the release, then grade the bundled sample class (or only the assignments in `only`)
-    and print the score table."""
+    and print the score table. `probes`: a folder of `<assignment>.py` files, each appended to that
+    assignment's sample solution (sample_class.probe_cell; the test suite reads what they print)."""
     t0 = time.perf_counter()
     assignments = build.assignment_ids(graded=True)    # an ungraded notebook has no sample class
     ungraded = set(only or ()) & set(build.assignment_ids(graded=False))
@@ -38,7 +39,9 @@ def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = p
     assignments = [a for a in assignments if not only or a in only]
     incoming = course / "sample_submissions"
     for a in assignments:
-        sample_class.write_submissions(incoming, a, course, release_dir)
+        probe = probes / f"{a}.py" if probes else None
+        sample_class.write_submissions(incoming, a, course, release_dir,
+                                       probe=probe.read_text(encoding="utf-8") if probe and probe.exists() else None)
     # All assignments at once, sharing one pool: a few submissions per assignment would leave
     # workers idle at the end of each one. grade_class's single writer takes its turn at the
     # gradebook under the course folder's lock. The pool runs notebooks in the order they are
@@ -81,6 +84,8 @@ def main(argv=None) -> None:
                    help="nbgrader course folder to build and grade in (default build/course)")
     s.add_argument("--release", type=Path, default=paths.RELEASE,
                    help="where the student notebooks are written (default release/)")
+    s.add_argument("--probes", type=Path, help="folder of <assignment>.py cells to append to the sample solutions"
+                   " (the test suite's tests/probes)")
     g = sub.add_parser("grade", help="grade a class's submissions of one assignment")
     g.add_argument("assignment")
     g.add_argument("submissions", help="nbgrader submitted/ folder, a flat folder or zip, or a folder per student")
@@ -94,7 +99,7 @@ def main(argv=None) -> None:
     if args.command == "build":
         build.main()
     elif args.command == "sample-class":
-        run_sample_class(args.course, args.release, only=args.only)
+        run_sample_class(args.course, args.release, only=args.only, probes=args.probes)
     else:
         try:
             grade_class.main(args.assignment, args.submissions, args.course, args.executor,

@@ -17,6 +17,7 @@ from . import paths
 from .build import canonical
 
 STUDENTS = ("sample-solution", "sample-blank", "sample-half-right")
+PROBE_MARKER = "SAMPLE-FACTS "
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 _BLOCK = re.compile(r"^# %% (\S+)\s*$", re.MULTILINE)
 
@@ -58,15 +59,38 @@ def fill(release_nb, answers: dict[str, str]):
     return nb
 
 
+def probe_cell(probe: str):
+    """A last code cell that runs `probe` (code that sets `facts`, from the notebook's own
+    variables) and prints `facts` as one JSON line after PROBE_MARKER (numpy values as lists)."""
+    return nbformat.v4.new_code_cell(
+        probe.rstrip("\n") + "\n\nimport json as _json\n"
+        f"print({PROBE_MARKER!r} + _json.dumps(facts, default=lambda value: value.tolist()))")
+
+
+def probed_facts(graded_nb) -> dict:
+    """What the probe cell of a graded notebook printed (see `probe_cell`)."""
+    import json
+    for cell in reversed(graded_nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            for line in out.get("text", "").splitlines():
+                if line.startswith(PROBE_MARKER):
+                    return json.loads(line[len(PROBE_MARKER):])
+    raise LookupError(f"no line starting with {PROBE_MARKER!r} in the notebook's outputs")
+
+
 def write_submissions(folder: Path, assignment: str, course: Path,
-                      release_dir: Path = paths.RELEASE) -> dict[str, Path]:
-    """Write the three sample submissions in nbgrader's layout: `folder/<student>/<assignment>/`."""
+                      release_dir: Path = paths.RELEASE, probe: str | None = None) -> dict[str, Path]:
+    """Write the three sample submissions in nbgrader's layout: `folder/<student>/<assignment>/`.
+    `probe`: code appended as the solution's last cell (`probe_cell`), so that a test can read
+    the facts of the solution's run from its graded notebook instead of running it again."""
     release_nb = nbformat.read(release_dir / assignment / f"{assignment}.ipynb", as_version=4)
     notebooks = {
         "sample-solution": fill(release_nb, solution_answers(course, assignment)),
         "sample-blank": fill(release_nb, {}),
         "sample-half-right": fill(release_nb, half_right_answers(assignment)[0]),
     }
+    if probe:
+        notebooks["sample-solution"].cells.append(probe_cell(probe))
     written = {}
     for student, nb in notebooks.items():
         target = folder / student / assignment / f"{assignment}.ipynb"

@@ -62,14 +62,17 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: _reads_graded_class(item) or _reads_adversarial_class(item))
 
 
+PROBES = Path(__file__).parent / "probes"   # appended to the sample solutions (see its README)
+
+
 def _start_sample_class(tmp_path_factory):
     """Grade the sample class in a process (and process group) of its own: (process, course, log)."""
     root = tmp_path_factory.mktemp("graded")
     course, log = root / "course", root / "sample-class.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "autograder", "sample-class", "--course", str(course),
-                                 "--release", str(root / "release")], stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                 "--release", str(root / "release"), "--probes", str(PROBES)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return proc, course, log
 
 
@@ -129,6 +132,22 @@ def graded_class(_sample_class_in_background):
                     + log.read_text(errors="replace")[-4000:], pytrace=False)
     rows = grade.scores(course, build.assignment_ids(graded=True))
     return course, {(r.assignment, r.student): r for r in rows}
+
+
+@pytest.fixture(scope="session")
+def solution_facts(graded_class):
+    """`solution_facts(assignment)`: the `facts` that tests/probes/<assignment>.py computed at the
+    end of the sample solution's graded run (the notebook's experiments, as the grader ran them)."""
+    import nbformat
+
+    from autograder.sample_class import probed_facts
+    course, _ = graded_class
+
+    def read(assignment: str) -> dict:
+        nb = nbformat.read(course / "grader_results" / assignment / "sample-solution" / f"{assignment}.ipynb",
+                           as_version=4)
+        return probed_facts(nb)
+    return read
 
 
 # ---- the adversarial class (autograder/adversarial.py), graded in the background too ------------

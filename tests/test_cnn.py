@@ -13,7 +13,7 @@ from autograder import paths
 from autograder.hidden.cnn import checks as hidden
 from autograder.hidden.cnn import numeric_conv_grads, ref_conv, ref_conv_loops, ref_max_pool
 from autograder.sample_class import predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.cnn import (EDGE_IMAGE, EDGE_MAP, EXTRA_LINES, LENET5_PARAMS, OUTPUT_SIZES, POOL_IMAGE,
                               POOL_RESULT, VERTICAL_EDGE, count_python_lines, distinct_array, tf_conv,
                               tf_conv_grads, tf_max_pool, tf_max_pool_grad, tf_output_size)
@@ -27,7 +27,7 @@ EXERCISES = {"conv_output_size", "conv_forward_naive", "conv_backward_naive", "m
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("07_cnn")
+    return load_answers("07_cnn")
 
 
 def _fails(registry, name, fn, match):
@@ -403,7 +403,6 @@ def test_solution_agrees_with_tf_and_finite_differences(ns):
 def test_worked_examples(ns):
     out, _ = ns["conv_forward_naive"](EDGE_IMAGE.reshape(1, 6, 6, 1), VERTICAL_EDGE.reshape(3, 3, 1, 1), np.zeros(1))
     assert out[0, :, :, 0].tolist() == EDGE_MAP.tolist() == [[0, 30, 30, 0]] * 4
-    assert ns["feature_map"].tolist() == EDGE_MAP.tolist()
     dx, dw, db = ns["conv_backward_naive"](np.ones((1, 4, 4, 1)), (EDGE_IMAGE.reshape(1, 6, 6, 1),
                                                                     VERTICAL_EDGE.reshape(3, 3, 1, 1), np.zeros(1), 1, 0))
     assert db.tolist() == [16.0] and dw[:, :, 0, 0].tolist() == [[120.0, 80.0, 40.0]] * 3
@@ -429,12 +428,15 @@ def test_parameter_counts_in_the_text():
     assert keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Conv2D(32, 5, padding="same")]).count_params() == 2432
 
 
-def test_the_notebook_ran_as_the_text_says(ns):
-    assert ns["lenet"].count_params() == 496_138
-    assert ns["resnet"].count_params() == 78_378
-    assert ns["distance"](ns["shirt"], ns["shifted"]) > ns["distance"](ns["shirt"], ns["other_shirt"])
-    assert np.abs(ns["ours"] - ns["theirs"]).max() < 1e-5
-    assert ns["kernel"].shape == (5, 5, 1, 32)
+def test_the_notebook_ran_as_the_text_says(solution_facts):
+    """On the sample solution's graded run (tests/probes/07_cnn.py)."""
+    facts = solution_facts("07_cnn")
+    assert facts["feature_map"] == EDGE_MAP.tolist()                  # the hand computation in the text
+    assert facts["lenet_params"] == 496_138
+    assert facts["resnet_params"] == 78_378
+    assert facts["distance_shifted"] > facts["distance_other"]        # pixel distance misses the shift
+    assert facts["ours_vs_theirs"] < 1e-5
+    assert facts["kernel_shape"] == [5, 5, 1, 32]
 
 
 def test_the_notebook_states_the_slip_and_the_layout():

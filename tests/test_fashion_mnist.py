@@ -12,7 +12,7 @@ import pytest
 from autograder import paths
 from autograder.hidden.keras_fashion import checks as hidden
 from autograder.sample_class import half_right_answers, predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, call_student, judge_output, run_checks
 from utils.checks.keras_fashion import (FORWARD_TOL, MIN_ACCURACY, TRAIN_CASE, checks as visible, probe_images,
                                         reference_logits, tf_confusion_matrix, training_case)
@@ -24,7 +24,7 @@ EXERCISES = {"stratified_split", "fashion_classification_model", "train_fashion_
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("09_fashion_mnist")
+    return load_answers("09_fashion_mnist")
 
 
 def _fails(registry, name, fn, match):
@@ -266,21 +266,20 @@ def test_tf_reference_agrees_with_the_worked_example():
 
 # ---- the notebook ---------------------------------------------------------------------------------------------------
 
-def test_the_notebook_shows_what_the_text_says(ns):
-    assert ns["model"].count_params() == 101_770 == ns["param_count"]([784, 128, 10])
-    y, val_idx = ns["y_train_all"], ns["val_idx"]
-    assert len(val_idx) == 6000 and np.all(np.bincount(y[val_idx]) == 600)
-    assert set(ns["y_sorted"][ns["sequential_val"]]) == {9}                 # the sorted copy: boots only
-    random_counts = np.bincount(y[ns["random_val"]], minlength=10)
-    assert random_counts.min() < 600 < random_counts.max()                 # random: close, not exact
-    probs = ns["probability_model"].predict(ns["x_test"][:50], verbose=0)
-    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
-    assert ns["same"]                                                      # saved and reloaded: same predictions
-    np.testing.assert_array_equal(ns["cm"], tf_confusion_matrix(ns["y_test"], ns["test_pred"], 10))
-    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    fresh = ns["fashion_classification_model"]()
-    normalised = float(ce(ns["y_train_all"][:1000], fresh.predict(ns["x_train_all"][:1000], verbose=0)))
-    raw = float(ce(ns["y_train_all"][:1000], fresh.predict(ns["train_images"][:1000].astype("float32"), verbose=0)))
+def test_the_notebook_shows_what_the_text_says(ns, solution_facts):
+    """On the sample solution's graded run (tests/probes/09_fashion_mnist.py)."""
+    facts = solution_facts("09_fashion_mnist")
+    assert facts["model_params"] == 101_770 == ns["param_count"]([784, 128, 10])
+    assert facts["val_counts"] == [600] * 10                                # 6000, stratified: exact
+    assert facts["sequential_val_classes"] == [9]                           # the sorted copy: boots only
+    random_counts = np.asarray(facts["random_val_counts"])
+    assert random_counts.sum() == 6000 and random_counts.min() < 600 < random_counts.max()   # close, not exact
+    np.testing.assert_allclose(facts["probability_sums"], 1, rtol=1e-5)
+    assert facts["same"]                                                    # saved and reloaded: same predictions
+    (_, _), (_, y_test) = keras.datasets.fashion_mnist.load_data()
+    assert len(facts["test_pred"]) == len(y_test)
+    np.testing.assert_array_equal(facts["cm"], tf_confusion_matrix(y_test, np.asarray(facts["test_pred"]), 10))
+    normalised, raw = facts["fresh_loss_normalised"], facts["fresh_loss_raw"]
     assert abs(normalised - math.log(10)) < 0.5 and raw > 10 * normalised
 
 

@@ -37,7 +37,7 @@ def _kernel_env(monkeypatch):
 def test_source_notebook_passes_all_its_tests(graded_class, assignment):
     """The instructor's notebook, as the grader ran it: the sample class's `sample-solution` is the
     source notebook with its own answers (the grader runs the source's test cells, hidden checks
-    included), executed in the sandbox. Every cell runs without an error and every test cell passes
+    included; some end with a probe cell, tests/probes), executed in the sandbox. Every cell runs without an error and every test cell passes
     its visible and its hidden checks. Read from the graded class rather than executed again."""
     course, _ = graded_class
     nb = nbformat.read(course / "grader_results" / assignment / "sample-solution" / f"{assignment}.ipynb",

@@ -1,11 +1,15 @@
 """The bundled sample class, autograded by nbgrader end to end: full marks, zero, and the
 partial score each half-right submission declares."""
+import contextlib
 import csv
+import io
 
+import nbformat
+import numpy as np
 import pytest
 
 from autograder import build
-from autograder.sample_class import STUDENTS, half_right_answers
+from autograder.sample_class import STUDENTS, half_right_answers, probe_cell, probed_facts, write_submissions
 
 
 @pytest.mark.parametrize("assignment", build.assignment_ids(graded=True))
@@ -34,3 +38,20 @@ def test_csv_export_and_feedback(graded_class):
             assert "HIDDEN TESTS" not in html and "autograder.hidden" not in html, f"{student}/{a} feedback leaks"
     half = (course / "feedback" / "sample-half-right" / assignments[0] / f"{assignments[0]}.html").read_text()
     assert "CheckFailure" in half and "expected" in half  # the student sees why
+
+
+def test_a_probe_reports_the_solution_run_and_only_the_solution_gets_it(built_course, tmp_path):
+    course, release = built_course
+    probe = "facts = {'mean': np.float32(0.5), 'counts': np.bincount([0, 1, 1]), 'shape': np.ones((2, 3)).shape}"
+    written = write_submissions(tmp_path, "01_perceptron", course, release, probe=probe)
+    cells = {s: nbformat.read(p, as_version=4).cells for s, p in written.items()}
+    assert cells["sample-solution"][-1].source == probe_cell(probe).source
+    assert len(cells["sample-blank"]) == len(cells["sample-half-right"]) == len(cells["sample-solution"]) - 1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):   # the cell, as the kernel would run it
+        exec(probe_cell(probe).source, {"np": np})
+    nb = nbformat.v4.new_notebook(cells=[probe_cell(probe)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=out.getvalue())]
+    assert probed_facts(nb) == {"mean": 0.5, "counts": [1, 2], "shape": [2, 3]}
+    with pytest.raises(LookupError, match="SAMPLE-FACTS"):
+        probed_facts(nbformat.v4.new_notebook(cells=[probe_cell(probe)]))   # never ran

@@ -11,7 +11,7 @@ from autograder import paths
 from autograder.hidden.weight_init import checks as hidden
 from autograder.hidden.weight_init import numeric_leaky_grads
 from autograder.sample_class import predicted_score
-from autograder.solutions import load_solutions
+from autograder.solutions import load_answers
 from utils.checks.core import CheckFailure, run_checks
 from utils.checks.weight_init import (MIN_DRAWS, Z_KURTOSIS, Z_MOMENT, expect_gaussian_init, he_std,
                                       kurtosis_band, sample_statistics, std_band, tf_leaky_relu,
@@ -24,7 +24,7 @@ EXERCISES = {"leaky_relu_forward", "leaky_relu_backward", "layer_activation_stat
 
 @pytest.fixture(scope="module")
 def ns():
-    return load_solutions("04_weight_init")
+    return load_answers("04_weight_init")
 
 
 def _fails(registry, name, fn, match):
@@ -289,23 +289,26 @@ def test_worked_examples(ns):
     assert round(2 ** -4.5, 3) == 0.044 and 0.25 ** 10 < 1e-6 and round(0.01 * math.sqrt(512), 2) == 0.23
 
 
-def test_the_experiments_show_what_the_text_says(ns):
-    std_001, _, dh_001 = ns["results"]["tanh, std 0.01"]
+def test_the_experiments_show_what_the_text_says(solution_facts):
+    """On the sample solution's graded run (tests/probes/04_weight_init.py)."""
+    facts = solution_facts("04_weight_init")
+    results = {name: tuple(map(np.asarray, r)) for name, r in facts["results"].items()}
+    std_001, _, dh_001 = results["tanh, std 0.01"]
     assert std_001[-1] < 1e-6 and dh_001[0] / dh_001[-1] < 1e-5                 # collapse, vanishing
-    std_1, dW_1, _ = ns["results"]["tanh, std 1.0"]
+    std_1, dW_1, _ = results["tanh, std 1.0"]
     assert np.all(std_1 > 0.95)                                                # saturated
     assert 3.0 < (dW_1[0] / dW_1[-1]) ** (1 / 9) < 4.0                          # grows ~3.5x per layer
-    _, dW_xavier, _ = ns["results"]["tanh, Xavier"]
-    assert min(dW_xavier) / max(np.max(ns["results"]["tanh, std 0.01"][1]), 1e-300) > 1e4   # 5 orders
-    std_rx = ns["results"]["ReLU, Xavier"][0]
+    _, dW_xavier, _ = results["tanh, Xavier"]
+    assert min(dW_xavier) / max(np.max(results["tanh, std 0.01"][1]), 1e-300) > 1e4   # 5 orders
+    std_rx = results["ReLU, Xavier"][0]
     assert std_rx[-1] / std_rx[0] == pytest.approx(2 ** -4.5, rel=0.2)
-    std_he = ns["results"]["ReLU, He"][0]
+    std_he = results["ReLU, He"][0]
     assert np.all(np.abs(std_he / std_he[1] - 1) < 0.2)
-    dh_sig = ns["results"]["sigmoid, Xavier"][2]
+    dh_sig = results["sigmoid, Xavier"][2]
     assert 1e-6 < dh_sig[0] / dh_sig[-1] < 1e-5
-    (acc_zero, spread_zero), (acc_random, spread_random) = ns["symmetry"]["zeros"], ns["symmetry"]["glorot_uniform"]
+    (acc_zero, spread_zero), (acc_random, spread_random) = facts["symmetry"]["zeros"], facts["symmetry"]["glorot_uniform"]
     assert spread_zero == 0.0 and spread_random > 0.1 and 0.1 < acc_zero < acc_random - 0.3
-    curves = ns["curves"]
+    curves = facts["curves"]
     assert abs(curves["tanh, std 0.01: val_loss"][-1] - math.log(10)) < 0.01
     assert curves["tanh, std 1.0: val_loss"][0] > math.log(10)
     assert curves["ReLU, He: val_accuracy"][0] > curves["ReLU, Xavier: val_accuracy"][0]
