@@ -224,6 +224,14 @@ def _unanswered(source_nb, reason: str):
     return nb
 
 
+RESULTS = "grader_results"   # in the course folder: <assignment>/<student>/<assignment>.ipynb
+
+
+def results_path(course: Path, assignment: str, student: str) -> Path:
+    """A student's executed notebook with its verdicts, which nbgrader autogrades (InjectResults)."""
+    return course / RESULTS / assignment / student / f"{assignment}.ipynb"
+
+
 class GradebookWriter:
     """The single writer of the course folder: each student's submission and results go into it,
     then through nbgrader (autograde, which scores them, and feedback), as soon as they arrive, in
@@ -232,7 +240,7 @@ class GradebookWriter:
 
     def __init__(self, course: Path, assignment: str, source_nb):
         self.course, self.assignment, self.source_nb = course, assignment, source_nb
-        self.results_dir = course / "grader_results" / assignment
+        self.results_dir = course / RESULTS / assignment
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=f"gradebook {assignment}", daemon=True)
@@ -269,8 +277,9 @@ class GradebookWriter:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{self.assignment}.ipynb")
-        (self.results_dir / student).mkdir(parents=True, exist_ok=True)
-        nbformat.write(done, self.results_dir / student / f"{self.assignment}.ipynb")
+        path = results_path(self.course, self.assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(done, path)
         for step in (api.autograde, api.generate_feedback):
             out = step(self.assignment, student, force=True)
             if not out["success"]:

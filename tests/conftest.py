@@ -140,13 +140,12 @@ def solution_facts(graded_class):
     end of the sample solution's graded run (the notebook's experiments, as the grader ran them)."""
     import nbformat
 
+    from autograder.grade_class import results_path
     from autograder.sample_class import probed_facts
     course, _ = graded_class
 
     def read(assignment: str) -> dict:
-        nb = nbformat.read(course / "grader_results" / assignment / "sample-solution" / f"{assignment}.ipynb",
-                           as_version=4)
-        return probed_facts(nb)
+        return probed_facts(nbformat.read(results_path(course, assignment, "sample-solution"), as_version=4))
     return read
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import adversarial, grade
+from autograder.grade_class import results_path
 
 
 def test_every_submission_is_graded_as_expected_with_a_reason(adversarial_class):
@@ -35,7 +36,7 @@ def test_nothing_escaped_the_sandbox(adversarial_class):
         assert path.read_bytes() == content, f"{path} was modified"
     for target in adversarial.escape_targets(course)[2:]:
         assert not Path(target).exists(), f"a submission wrote {target}"
-    reader = course / "grader_results" / adversarial.ASSIGNMENT / "reads-solutions" / f"{adversarial.ASSIGNMENT}.ipynb"
+    reader = results_path(course, adversarial.ASSIGNMENT, "reads-solutions")
     printed = "".join(o.get("text", "") for c in nbformat.read(reader, as_version=4).cells
                       if c.cell_type == "code" for o in c.outputs)
     assert "NOTHING-FOUND" in printed and "LEAKED" not in printed
@@ -54,7 +55,7 @@ def test_a_cell_past_its_limit_is_interrupted_and_the_rest_runs(adversarial_clas
     """The kernel is interrupted (not left running), the cells after it run, and the notebook keeps
     its cells as submitted (the grader's probe cell replaces none of them)."""
     course, _, results, _ = adversarial_class
-    executed = course / "grader_results" / adversarial.ASSIGNMENT / "slow-cell" / f"{adversarial.ASSIGNMENT}.ipynb"
+    executed = results_path(course, adversarial.ASSIGNMENT, "slow-cell")
     cells = nbformat.read(executed, as_version=4).cells
     original = nbformat.read(course.parent / "submissions" / "slow-cell" / adversarial.ASSIGNMENT
                              / f"{adversarial.ASSIGNMENT}.ipynb", as_version=4).cells

@@ -8,6 +8,7 @@ from nbclient import NotebookClient
 
 from autograder import build
 from autograder.grade import grading_env
+from autograder.grade_class import results_path
 
 
 def _execute(path):
@@ -37,11 +38,11 @@ def _kernel_env(monkeypatch):
 def test_source_notebook_passes_all_its_tests(graded_class, assignment):
     """The instructor's notebook, as the grader ran it: the sample class's `sample-solution` is the
     source notebook with its own answers (the grader runs the source's test cells, hidden checks
-    included; some end with a probe cell, tests/probes), executed in the sandbox. Every cell runs without an error and every test cell passes
-    its visible and its hidden checks. Read from the graded class rather than executed again."""
+    included; some end with a probe cell, tests/probes), executed in the sandbox. Every cell runs
+    without an error and every test cell passes its visible and its hidden checks. Read from the
+    graded class rather than executed again."""
     course, _ = graded_class
-    nb = nbformat.read(course / "grader_results" / assignment / "sample-solution" / f"{assignment}.ipynb",
-                       as_version=4)
+    nb = nbformat.read(results_path(course, assignment, "sample-solution"), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count is not None for c in code), "did not run to the end"
     raised = [(i, e.ename, e.evalue) for i, c in enumerate(nb.cells) for e in _errors(c)]
@@ -71,7 +72,7 @@ def test_release_notebook_runs_and_fails_its_tests(graded_class, assignment):
     Read from the graded class rather than executed again: it is the same run, and each notebook
     execution costs CI time."""
     course, _ = graded_class
-    path = course / "grader_results" / assignment / "sample-blank" / f"{assignment}.ipynb"
+    path = results_path(course, assignment, "sample-blank")
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[-1].cell_type != "code" or nb.cells[-1].execution_count is not None, "did not run to the end"
     graded = _graded_code(nb)
