@@ -39,14 +39,26 @@ from . import build, grade, grade_class, hidden, sample_class, sandbox  # noqa: 
 from .solutions import load_answers, load_solutions  # noqa: E402
 
 
+def execute(nb, cwd: Path) -> None:
+    """Run a notebook to the end in a fresh kernel. The kernel's stderr (every kernel prints
+    TensorFlow's and ipykernel's start-up lines there) goes to a file, shown only if the run fails,
+    so that the figures stay readable."""
+    with tempfile.TemporaryFile("w+") as err:
+        try:
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(cwd)}}).execute(stderr=err)
+        except Exception:
+            err.seek(0)
+            print(err.read()[-4000:])
+            raise
+
+
 def time_notebooks(course: Path) -> dict[str, float]:
     times = {}
     for a in build.assignment_ids():
-        path = build.instructor_notebook(a, course)
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.read(build.instructor_notebook(a, course), as_version=4)
         t0 = time.perf_counter()
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(course)}}).execute()
+        execute(nb, course)
         times[a] = time.perf_counter() - t0
     return times
 
@@ -79,8 +91,7 @@ def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron")
     nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     t0 = time.perf_counter()
     for _ in range(n):
-        NotebookClient(copy.deepcopy(nb), timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(course)}}).execute()
+        execute(copy.deepcopy(nb), course)
     bare = time.perf_counter() - t0
     return {"n": n, "plain": plain, "pool": pool, "one": one, "sandboxed": sandboxed, "bare": bare, "workers": os.cpu_count()}
 
