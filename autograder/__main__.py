@@ -78,6 +78,9 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="source/ -> release/")
+    e = sub.add_parser("expected", help="recompute the visible checks' stored reference values "
+                                        "(utils/checks/expected/) from the solutions")
+    e.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="only these assignments' values")
     s = sub.add_parser("sample-class", help="build, then grade the bundled sample class")
     s.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="grade only these assignments")
     s.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE,
@@ -98,6 +101,12 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.command == "build":
         build.main()
+    elif args.command == "expected":
+        from utils.data import use_offline_cache
+        from . import references
+        use_offline_cache()
+        for path in references.write_expected(args.only or build.assignment_ids(graded=True), every=not args.only):
+            print(f"wrote {path.relative_to(paths.ROOT)}")
     elif args.command == "sample-class":
         run_sample_class(args.course, args.release, only=args.only, probes=args.probes)
     else:

@@ -9,6 +9,7 @@ each score and that a reason is reported.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,6 +190,69 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
     add("stderr-warnings", nb, Expected(FULL, "", "correct answers that print TensorFlow warnings to stderr"))
 
     add("renamed", sol(), Expected(FULL, "", "the notebook file renamed"))
+
+    # ---- attacks on the grader itself (the kernel is hostile) ----
+    nb = sol()
+    nb["cells"] = [c for c in _cells(nb) if not c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    add("deleted-answers", nb, Expected(0, "was not found", "every answer cell deleted: the stubs run, "
+                                                            "never the instructor's cells"))
+
+    nb = copy.deepcopy(blank)
+    _insert_after(nb, "perceptron_predict", _code(
+        # What an attacker did to the old in-sandbox runner: rewrite its result files, plant a
+        # symlink where the grader reads, then kill every process it can reach.
+        "import json, os, signal\nforged = json.dumps([{'index': 0, 'status': 'ok', 'error': ''}])\n"
+        "for d in ['.', '..', '/job', '/job/conn', os.environ.get('HOME', '.')]:\n"
+        "    for name in ['cells.json', 'executed.ipynb', 'evidence.jsonl']:\n"
+        "        try:\n            open(os.path.join(d, name), 'w').write(forged)\n"
+        "        except OSError as e:\n            print('blocked', d, name, type(e).__name__)\n"
+        "try:\n    os.symlink('/etc', '/job/conn/kernel-99')\nexcept OSError as e:\n"
+        "    print('blocked symlink', type(e).__name__)\n"
+        "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError as e:\n    print('blocked kill', type(e).__name__)"))
+    add("forges-results", nb, Expected(0, "not implemented", "blank answers; rewrites the runner's files, "
+                                                             "plants a symlink, kills all it can"))
+
+    nb = copy.deepcopy(blank)
+    _set_answer(nb, "perceptron_predict", (
+        "import importlib\nfor mod in ['autograder.hidden.perceptron', 'autograder.solutions', 'autograder.verdict']:\n"
+        "    try:\n        importlib.import_module(mod)\n        print('LEAKED', mod)\n"
+        "    except ImportError as e:\n        print('blocked', mod)\n" + _answer(blank, "perceptron_predict")))
+    add("imports-hidden", nb, Expected(0, "not implemented", "blank answers; imports the hidden checks, "
+                                                             "the solutions and the judges"))
+
+    nb = copy.deepcopy(blank)
+    _insert_after(nb, "perceptron_predict", _code(
+        # Everything the kernel can read, printed into its own feedback (for the next cohort).
+        "import os\nfor top in ['/job', os.getcwd(), '/tmp']:\n    for d, _, files in os.walk(top):\n"
+        "        for f in files:\n            p = os.path.join(d, f)\n            try:\n"
+        "                if os.path.getsize(p) < 200_000 and '/utils/' not in p:\n"
+        "                    print('==', p); print(open(p, errors='replace').read())\n"
+        "            except OSError:\n                pass\nprint(dict(os.environ))"))
+    add("dumps-sandbox", nb, Expected(0, "not implemented", "blank answers; prints every file the kernel "
+                                                            "can read and its environment"))
+
+    nb = sol()
+    _set_answer(nb, "one_hot", (
+        "from IPython.display import publish_display_data\nfrom utils.checks.evidence import MIME\n"
+        "_deep = '[' * 200_000 + ']' * 200_000\n" + _answer(nb, "one_hot").replace(
+            "def one_hot(", "def _one_hot(", 1) +
+        "\ndef one_hot(*args, **kwargs):\n    publish_display_data({MIME: _deep})\n"
+        "    publish_display_data({MIME: {'not': 'text'}})\n    return _one_hot(*args, **kwargs)"))
+    add("nested-evidence", nb, Expected(FULL, "", "correct answers; one sends evidence nested past "
+                                                  "Python's recursion limit and evidence that is not text"))
+
+    nb = sol()
+    _insert_after(nb, "perceptron_predict", _code(
+        "import os\nfor p in ['/etc/shadow', '/proc/1/environ', '/proc/1/root']:\n    try:\n"
+        "        open(p).read() if not os.path.isdir(p) else os.listdir(p)\n        print('LEAKED', p)\n"
+        "    except OSError as e:\n        print('blocked', p, type(e).__name__)\n"
+        # files of 192 MB (each under the file-size cap) until the scratch space is full
+        "block, written, k = b'x' * (64 << 20), 0, 0\ntry:\n    for k in range(32):\n"
+        "        with open(f'fill{k}.bin', 'wb') as f:\n            for _ in range(3):\n"
+        "                f.write(block); written += len(block)\n"
+        "except OSError as e:\n    print('disk full after', written >> 20, 'MB', type(e).__name__)\n"
+        "for j in range(k + 1):\n    os.remove(f'fill{j}.bin')\nprint('uid', os.getuid())"))
+    add("root-in-disguise", nb, Expected(FULL, "", "correct answers; reads root-only files and fills the disk"))
     return out
 
 
@@ -213,4 +277,12 @@ def write_class(folder: Path, course: Path, release_dir: Path) -> dict[str, Expe
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(raw)
         expected[student] = exp
+    # Files that are not files: a pipe (reading it would block a worker for ever) and a link to the
+    # instructor's notebook (grading it would put the solution in that student's feedback).
+    for student, make in (("fifo", os.mkfifo),
+                          ("symlink", lambda t: os.symlink(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", t))):
+        target = folder / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        make(target)
+        expected[student] = Expected(0, "not a regular file", f"the submission is a {student}")
     return expected

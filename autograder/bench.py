@@ -78,7 +78,7 @@ def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron")
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(kinds[i % len(kinds)].read_bytes())
     t0 = time.perf_counter()
-    grade.autograde(course, assignment)            # plain nbgrader: executes every notebook, serially
+    grade.unsandboxed_autograde(course, assignment)   # plain nbgrader: executes every notebook, serially
     plain = time.perf_counter() - t0
     shutil.rmtree(course / "submitted")
     t0 = time.perf_counter()
@@ -384,7 +384,7 @@ def print_class_throughput() -> None:
           f"   speed-up {r['plain'] / r['pool']:.2f}x  (target >= 1.8x)")
     print(f"  this grader, 1 worker                {r['one']:6.1f} s  {r['one'] / n:6.2f} s per notebook")
     print(f"  bare nbclient execution              {r['bare']:6.1f} s  {r['bare'] / n:6.2f} s per notebook"
-          f"   grader overhead {r['one'] / r['bare']:.2f}x  (target <= 1.2x)")
+          f"   grader overhead {r['one'] / r['bare']:.2f}x  (target <= 1.1x)")
     print(f"  of which the sandboxed runs          {r['sandboxed']:6.1f} s  {r['sandboxed'] / n:6.2f} s per notebook"
           f"   {r['sandboxed'] / r['bare']:.2f}x bare (from the notebook's hand-over: each kernel starts while the one before runs)")
 

@@ -15,10 +15,15 @@ def grading_env() -> dict:
     return {"COURSE_FAST": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
 
 
-def autograde(course: Path, assignment: str) -> None:
-    """`nbgrader autograde` then `generate_feedback`. nbgrader exits 1 when any submission
-    failed to process (the others are still graded), so its exit code is reported, not trusted."""
-    proc = nbgrader("autograde", assignment, "--force", cwd=course, env=grading_env(), check=False)
+def unsandboxed_autograde(course: Path, assignment: str) -> None:
+    """Plain `nbgrader autograde` then `generate_feedback`: the benchmark's baseline only. It runs
+    the students' code on this machine, unsandboxed, so the course's config refuses it
+    (autograder.preprocessors.SandboxedResultsOnly); the baseline puts nbgrader's own exporter
+    back. nbgrader exits 1 when any submission failed to process (the others are still graded),
+    so its exit code is reported, not trusted."""
+    proc = nbgrader("autograde", assignment, "--force",
+                    "--Autograde.exporter_class=nbconvert.exporters.NotebookExporter",
+                    cwd=course, env=grading_env(), check=False)
     if proc.returncode != 0:
         print(f"warning: nbgrader autograde {assignment} reported failures:\n{proc.stderr[-2000:]}")
     nbgrader("generate_feedback", assignment, "--force", cwd=course)

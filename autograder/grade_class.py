@@ -17,11 +17,14 @@ import atexit
 import collections
 import concurrent.futures as cf
 import fcntl
+import functools
+import html
 import json
 import multiprocessing
 import multiprocessing.util
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -33,7 +36,12 @@ import nbformat
 from tqdm.auto import tqdm
 
 from . import build, grade, intake, paths, repair, sandbox
+from .sanitize import inert
 from .verdict import CellVerdict, judge_notebook
+
+
+class GradingBroke(RuntimeError):
+    """The grader itself failed (not a student's notebook): the run must exit non-zero."""
 
 
 @dataclass
@@ -51,12 +59,10 @@ class StudentResult:
 
 # ---- the worker: runs anywhere the course is installed (a pool process, a Dask worker) ----------
 
-def hidden_module(assignment: str) -> str:
-    from . import hidden
-    for module, reg in hidden.modules():
-        if reg.assignment == assignment:
-            return module
-    raise KeyError(f"no hidden checks for {assignment}")
+@functools.lru_cache(maxsize=4)
+def _hidden_inputs(assignment: str) -> str:
+    from .hidden_inputs import hidden_inputs
+    return hidden_inputs(assignment)
 
 
 _ready = threading.local()   # per worker thread: the sandbox started for its next notebook
@@ -75,7 +81,7 @@ multiprocessing.util.Finalize(None, _discard_ready, exitpriority=10)   # (pool w
 def _take_sandbox(limits: sandbox.Limits) -> sandbox.Sandbox:
     """The sandbox started ahead for these limits, if it is still alive; else a new one."""
     box = getattr(_ready, "box", None)
-    if box is not None and box.limits == limits and box.proc.poll() is None:
+    if box is not None and box.limits == limits and box.alive():
         _ready.box = None
         return box
     _discard_ready()
@@ -84,35 +90,34 @@ def _take_sandbox(limits: sandbox.Limits) -> sandbox.Sandbox:
 
 def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict:
     """Run one rebuilt notebook in a sandbox and judge it. Returns plain data (picklable).
-    The sandbox for this worker's next notebook starts while this one runs."""
+    The sandbox for this worker's next notebook starts while this one runs. Whatever the student's
+    kernel does, this returns that student's result: a failure here that is not the grader's own
+    is caught and reported in their row."""
     nb = nbformat.reads(notebook_json, as_version=4)
     lim = sandbox.Limits(**limits)
     box = _take_sandbox(lim)
-    job = box.job
     try:
         _ready.box = sandbox.Sandbox(lim)
-        run = box.run(nb, hidden_module(assignment))
-        try:
-            cells = json.loads((job / "cells.json").read_text())
-            executed = nbformat.read(job / "executed.ipynb", as_version=4)
-        except (OSError, ValueError):
-            cells, executed = [], nb
-        evidence = b""
-        if (job / "evidence.jsonl").exists():
-            with open(job / "evidence.jsonl", "rb") as f:
-                evidence = f.read(lim.max_file_mb << 20)
-        verdicts = judge_notebook(executed, cells, evidence, stopped=run["message"])
-        problems = sorted({c["error"] for c in cells if c["status"] in ("timeout", "died", "not run")})
-        answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(executed.cells)
-                   if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-        problems += [f"answer cell `{answers[c['index']]}` raised {c['error']}" for c in cells
-                     if c["status"] == "error" and c["index"] in answers]
-        if run["status"] != "ok":
-            problems.append(run["message"])
-        return {"notebook": nbformat.writes(executed), "verdicts": [asdict(v) for v in verdicts],
-                "problems": problems, "seconds": run["seconds"], "contained": run["contained"]}
+        run = box.run(nb, _hidden_inputs(assignment))
     finally:
         box.close()
+    cells, executed = run["cells"], run["notebook"]
+    try:
+        verdicts = judge_notebook(executed, cells, stopped=run["message"])
+        notebook = nbformat.writes(executed)
+    except Exception as exc:   # what the kernel sent broke the judging: this student's problem
+        reason = f"the notebook's results could not be read ({type(exc).__name__})"
+        verdicts = judge_notebook(nb, [], stopped=reason)
+        notebook, run["message"] = nbformat.writes(nb), reason
+    problems = sorted({c["error"] for c in cells if c["status"] in ("timeout", "died", "not run")})
+    answers = {i: c.metadata["nbgrader"]["grade_id"] for i, c in enumerate(executed.cells)
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    problems += [f"answer cell `{answers[c['index']]}` raised {c['error']}" for c in cells
+                 if c["status"] == "error" and c["index"] in answers]
+    if run["message"]:
+        problems.append(run["message"])
+    return {"notebook": notebook, "verdicts": [asdict(v) for v in verdicts],
+            "problems": problems, "seconds": run["seconds"], "contained": run["contained"]}
 
 
 # ---- executors -------------------------------------------------------------------------------
@@ -148,9 +153,14 @@ def ensure_course(course: Path, assignment: str) -> None:
 
 
 def _notes_cell(lines: list[str]):
-    text = "**Grader notes** (how your notebook was read before grading):\n\n" + \
-           "\n".join(f"- {line}" for line in lines)
-    cell = nbformat.v4.new_markdown_cell(text)
+    # The lines quote file names and error messages: escaped, in one HTML block (one line), where
+    # no markdown forms a link or an image either; their `code` spans stay code.
+    def item(line: str) -> str:
+        text = "<br>".join(html.escape(line).splitlines())
+        return "<li>" + re.sub(r"`([^`]*)`", r"<code>\1</code>", text) + "</li>"
+    items = "".join(map(item, lines))
+    cell = nbformat.v4.new_markdown_cell("<p><strong>Grader notes</strong> (how your notebook was read "
+                                         f"before grading):</p><ul>{items}</ul>")
     cell["id"] = "grader-notes"
     return cell
 
@@ -165,7 +175,8 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
         raise SystemExit(f"{assignment} is not graded for points (graded: false in course.yml): nothing to grade")
     ensure_course(course, assignment)
     release_nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
-    source_nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    template = grading_template(release_nb, nbformat.read(
+        course / "source" / assignment / f"{assignment}.ipynb", as_version=4))
     subs = intake.collect(Path(submissions), assignment, id_pattern)
     if not subs:
         raise SystemExit(f"no submissions for {assignment} found in {submissions}")
@@ -173,12 +184,14 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
     results: dict[str, StudentResult] = {}
     jobs: dict[str, str] = {}
     submitted: dict[str, object] = {}   # student -> their answers in the release notebook
-    writer = GradebookWriter(course, assignment, source_nb)
+    writer = GradebookWriter(course, assignment, template)
     for sub in subs:
         res = results[sub.student] = StudentResult(sub.student)
         if sub.note:
             res.notes.append(sub.note)
         try:
+            if sub.problem:
+                raise repair.Unmatchable(sub.problem)
             rep = repair.repair(repair.read_submission(sub.raw), release_nb)
         except repair.Unmatchable as exc:
             res.problem = str(exc)
@@ -186,7 +199,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
             writer.record(res, release_nb, None)
             continue
         res.notes += rep.log
-        jobs[sub.student] = nbformat.writes(repair.assemble(source_nb, rep))
+        jobs[sub.student] = nbformat.writes(repair.assemble(template, rep))
         submitted[sub.student] = repair.assemble(release_nb, rep)
 
     own_pool = isinstance(executor, str)
@@ -197,28 +210,56 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
         if queued is not None:
             queued.set()
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb", disable=not progress)
+        broken: list[str] = []   # the grader's own failures: the others are still graded
         for fut in cf.as_completed(futures):
             student = futures[fut]
-            out = fut.result()   # a failure here is the grader's own: let it stop the run
             res = results[student]
-            res.verdicts = [CellVerdict(**v) for v in out["verdicts"]]
-            res.notes += out["problems"]
-            res.seconds = out["seconds"]
-            writer.record(res, submitted[student], nbformat.reads(out["notebook"], as_version=4))
+            try:
+                out = fut.result()
+                graded = nbformat.reads(out["notebook"], as_version=4)
+            except Exception as exc:
+                res.problem = f"the grader failed on this notebook ({type(exc).__name__}: {exc})"[:500]
+                res.notes.append(f"Not graded: {res.problem}.")
+                broken.append(f"{student}: {exc!r}")
+                writer.record(res, submitted[student], None)
+            else:
+                res.verdicts = [CellVerdict(**v) for v in out["verdicts"]]
+                res.notes += out["problems"]
+                res.seconds = out["seconds"]
+                writer.record(res, submitted[student], graded)
             bar.update()
         bar.close()
     finally:
         close()
         writer.finish()
+    if broken:
+        raise GradingBroke(f"grading {assignment} failed for {len(broken)} notebook(s); the others were "
+                           "graded:\n" + "\n".join(broken)[-3000:])
     return [results[s] for s in sorted(results)]
 
 
-def _unanswered(source_nb, reason: str):
-    """The source notebook with every test cell failed for `reason` (a submission not graded)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
+def grading_template(release_nb, source_nb):
+    """The notebook the grader runs: the release notebook (answer cells are the students' stubs, so
+    an answer that is missing or unmatched runs as the stub, never as the instructor's cell) with
+    each test cell as in the source, hidden test calls included. No solution enters the sandbox."""
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    tests = {c.get("id"): c for c in source_nb.cells if _is_test(c)}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if _is_test(cell):
+            cell.source = tests[cell.get("id")].source
+    return nb
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _unanswered(template, reason: str):
+    """The grading template with every test cell failed for `reason` (a submission not graded)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(template)))
+    for cell in nb.cells:
+        if _is_test(cell):
             cell.outputs = [nbformat.v4.new_output("error", ename="NotGraded", evalue=reason,
                                                    traceback=[f"NotGraded: {reason}"])]
     return nb
@@ -238,8 +279,8 @@ class GradebookWriter:
     a thread of this process, while the pool runs the other notebooks. A lock file makes grading
     runs that share a course folder take turns here."""
 
-    def __init__(self, course: Path, assignment: str, source_nb):
-        self.course, self.assignment, self.source_nb = course, assignment, source_nb
+    def __init__(self, course: Path, assignment: str, template):
+        self.course, self.assignment, self.template = course, assignment, template
         self.results_dir = course / RESULTS / assignment
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue()
@@ -270,9 +311,11 @@ class GradebookWriter:
     def _write(self, api, student, notes, problem, submitted_nb, graded_nb) -> None:
         # Results of earlier runs stay: a student graded before keeps their verdicts.
         nb = nbformat.from_dict(json.loads(json.dumps(submitted_nb)))
-        done = graded_nb or _unanswered(self.source_nb, problem or "not graded")
+        done = graded_nb or _unanswered(self.template, problem or "not graded")
         if notes:
             nb.cells.insert(0, _notes_cell(notes))
+        # what the formgrader and the feedback render: nothing of the student's can run there
+        nb, done = inert(nb, self.template), inert(done, self.template)
         target = self.course / "submitted" / student / self.assignment
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)

@@ -11,12 +11,15 @@ assignment wins, else the newest, and the others are reported.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_ID = r"^(?P<student>[^_]+)_"
+MAX_FILE_BYTES = 100 << 20   # a notebook with its outputs; anything larger is not graded
 _SAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
 
 
@@ -26,6 +29,7 @@ class Submission:
     raw: bytes
     origin: str            # where it came from, for the report
     note: str = ""         # e.g. "2 files, graded 01_perceptron.ipynb"
+    problem: str = ""      # why the file cannot be graded (not a regular file, too large)
 
 
 def safe_id(name: str) -> str:
@@ -40,6 +44,8 @@ def _pick(student: str, files: list[tuple[str, bytes, float]], assignment: str) 
     files = sorted(files, key=rank)
     name, raw, _ = files[-1]
     note = f"{len(files)} files; graded {Path(name).name}" if len(files) > 1 else ""
+    if isinstance(raw, str):   # (the reason it could not be read)
+        return Submission(safe_id(student), b"", name, note, problem=raw)
     return Submission(safe_id(student), raw, name, note)
 
 
@@ -49,18 +55,46 @@ def collect(path: Path, assignment: str, id_pattern: str = DEFAULT_ID) -> list[S
         return _flat(_zip_members(path), assignment, id_pattern)
     if not path.is_dir():
         raise FileNotFoundError(f"no folder or zip file at {path}")
-    students = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if any((p / assignment).is_dir() for p in students):            # nbgrader layout
+    # (a linked folder is not followed: it could lead to another student's work or the instructor's)
+    students = sorted(p for p in path.iterdir() if _real_dir(p) and not p.name.startswith("."))
+    if any(_real_dir(p / assignment) for p in students):            # nbgrader layout
         return [_pick(p.name, _files(p / assignment), assignment)
-                for p in students if (p / assignment).is_dir() and _files(p / assignment)]
+                for p in students if _real_dir(p / assignment) and _files(p / assignment)]
     if students and not any(p.is_file() for p in path.iterdir()):    # a folder per student
         return [_pick(p.name, _files(p), assignment) for p in students if _files(p)]
     return _flat(_files(path), assignment, id_pattern)
 
 
-def _files(folder: Path) -> list[tuple[str, bytes, float]]:
-    return [(str(f), f.read_bytes(), f.stat().st_mtime) for f in sorted(folder.iterdir())
-            if f.is_file() and not f.name.startswith(".")]
+def _real_dir(p: Path) -> bool:
+    return p.is_dir() and not p.is_symlink()
+
+
+def _files(folder: Path) -> list[tuple[str, bytes | str, float]]:
+    """The files of a folder: (name, content or why it cannot be read, mtime). Submissions may come
+    from students' own hands (an exchange, an upload): a symlink, a FIFO or a device is not read
+    (it could point at the instructor's files or block for ever), nor is a file past the size cap."""
+    out = []
+    for f in sorted(folder.iterdir()):
+        if f.name.startswith(".") or f.is_dir():
+            continue
+        info = f.lstat()
+        out.append((str(f), _read_regular(f, info), info.st_mtime))
+    return out
+
+
+def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
+    if not stat.S_ISREG(info.st_mode):
+        return "the submitted file is not a regular file (a link, a pipe or a device): not read"
+    if info.st_size > MAX_FILE_BYTES:
+        return f"the submitted file is {info.st_size >> 20} MB, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return f"the submitted file could not be opened ({exc.strerror})"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # replaced between the look and the open
+            return "the submitted file is not a regular file: not read"
+        return f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
 
 
 def _zip_members(path: Path) -> list[tuple[str, bytes, float]]:
@@ -70,7 +104,12 @@ def _zip_members(path: Path) -> list[tuple[str, bytes, float]]:
             name = Path(info.filename).name
             if info.is_dir() or name.startswith(".") or "__MACOSX" in info.filename:
                 continue
-            out.append((name, z.read(info), float(len(out))))
+            if info.file_size > MAX_FILE_BYTES:
+                out.append((name, f"the file is {info.file_size >> 20} MB unpacked, over the "
+                                  f"{MAX_FILE_BYTES >> 20} MB limit: not read", float(len(out))))
+                continue
+            with z.open(info) as member:   # (read no more than the cap, whatever the header says)
+                out.append((name, member.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES], float(len(out))))
     return out
 
 

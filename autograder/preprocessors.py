@@ -1,9 +1,13 @@
-"""nbconvert preprocessors that nbgrader runs for this course (configured in course/nbgrader_config.py)."""
+"""nbconvert preprocessors (and an exporter) that nbgrader runs for this course (configured in
+course/nbgrader_config.py)."""
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import ExecutePreprocessor, Preprocessor
+from nbgrader.converters.base import NbGraderException
 from traitlets import Bool, Unicode
+from traitlets.utils.importstring import import_item
 
 class StripTestTracebacks(Preprocessor):
     """Reduce a failed test cell's traceback to its message.
@@ -51,3 +55,25 @@ class InjectResults(Preprocessor):
             else:
                 cell.outputs, cell.execution_count = result.outputs, result.get("execution_count")
         return nb, resources
+
+
+REFUSAL = ("nbgrader autograde would run the students' code unsandboxed on this machine: grade with "
+           "`python -m autograder grade ASSIGNMENT SUBMISSIONS` (in the repository), which runs each "
+           "notebook in a sandbox and then has nbgrader score the results.")
+
+
+class SandboxedResultsOnly(NotebookExporter):
+    """The exporter of nbgrader's Autograde (course/nbgrader_config.py): it refuses to start unless
+    the autograde steps only score the grader's results (InjectResults, as grade_class.nbgrader_api
+    sets them) and execute nothing. So `nbgrader autograde` and the formgrader's Autograde button
+    stop before touching the course folder or the gradebook, and `python -m autograder grade` works.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        steps = [import_item(s) if isinstance(s, str) else s
+                 for s in getattr(self.parent, "autograde_preprocessors", [])]
+        runs_code = any(isinstance(s, type) and issubclass(s, ExecutePreprocessor) for s in steps)
+        if runs_code or InjectResults not in steps:
+            self.log.error(REFUSAL)
+            raise NbGraderException(REFUSAL)

@@ -46,5 +46,15 @@ from autograder.preprocessors import StripTestTracebacks  # noqa: E402  (the rep
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]
 
+# Student content reaches the course folder inert (autograder/sanitize.py). Behind that, nbconvert's
+# own sanitiser for HTML, JavaScript and markdown outputs, in the feedback and the formgrader alike
+# (nbgrader's templates render markdown cells without it).
+c.HTMLExporter.sanitize_html = True
+
 # `python -m autograder grade` executes and judges every submission in a sandbox first; nbgrader then
 # scores its results instead of running student code (autograder/grade_class.py, nbgrader_api).
+# `nbgrader autograde` and the formgrader's Autograde button would run student code here, unsandboxed:
+# they stop with a message pointing at that command (before touching the course folder).
+from autograder.preprocessors import SandboxedResultsOnly  # noqa: E402
+
+c.Autograde.exporter_class = SandboxedResultsOnly

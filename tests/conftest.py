@@ -14,7 +14,7 @@ os.environ["COURSE_FAST"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from autograder import build  # noqa: E402
+from autograder import build, paths  # noqa: E402
 from utils.data import use_offline_cache  # noqa: E402
 
 # Keras reads the course data from the offline copy (../shared/data), never the network.
@@ -46,6 +46,16 @@ def copy_built_course(built_course):
         shutil.copytree(release, target / "release", dirs_exist_ok=True)
         return target
     return copy
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip install` builds from this repository (what Colab installs)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(paths.ROOT)],
+                   check=True, capture_output=True)
+    (whl,) = out.glob("*.whl")
+    return whl
 
 
 def _reads_graded_class(item) -> bool:

@@ -9,125 +9,20 @@ exchange folder, for one, makes JupyterLab log them.
 """
 from __future__ import annotations
 
-import contextlib
-import html.parser
-import json
-import os
-import re
 import csv
-import secrets
+import html.parser
+import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from autograder import build, paths
+from autograder import build
 from autograder.sample_class import STUDENTS
+from lab_server import Lab, require_chromium, running_lab
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-START_TIMEOUT = 60   # s, for JupyterLab to answer
-PAGE_TIMEOUT = 60    # s of real time for Chromium to render one page
-# Virtual time does not advance while requests are pending, so the budget is time for the
-# page's scripts once the API has answered, not a guess at how slow the server is.
-VIRTUAL_TIME_BUDGET_MS = 10000
 ERROR_LINE = re.compile(r"^\[(E|C) |Traceback \(most recent call last\)", re.MULTILINE)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Stop a process started with start_new_session=True and everything it spawned."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=wait)
-            return
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Lab:
-    """A JupyterLab server on loopback, in an nbgrader course folder."""
-
-    def __init__(self, course: Path, tmp: Path):
-        self.course, self.tmp = course, tmp
-        self.port, self.token = _free_port(), secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp / "jupyterlab.log"
-        env = dict(os.environ)
-        # As ./run.sh lab: the course config imports autograder.*, grading kernels its hidden checks.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.ROOT), env.get("PYTHONPATH")) if p)
-        # Nothing from the user's own Jupyter config, runtime or data folders.
-        for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):
-            env[var] = str(tmp / var.lower())
-        cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
-               "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={self.token}"]
-        if os.geteuid() == 0:
-            cmd.append("--allow-root")
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def api(self, path: str, put: dict | None = None):
-        req = urllib.request.Request(self.url + path, headers={"Authorization": f"token {self.token}"},
-                                     data=None if put is None else json.dumps(put).encode(),
-                                     method="GET" if put is None else "PUT")
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)
-
-    def wait_until_up(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited ({self.proc.returncode}):\n{self.log_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                self.api("/api/status")
-                return
-            time.sleep(0.5)
-        pytest.fail(f"JupyterLab did not answer in {START_TIMEOUT} s:\n{self.log_text()[-3000:]}")
-
-    def render(self, page: str) -> str:
-        """The DOM of a formgrader page after its scripts ran, in headless Chromium.
-
-        The page is opened through /login?token=...&next=page: that sets the login cookie for
-        the whole server (a token on the page's own URL sets it only for the page's folder, and
-        the page's API requests then go unauthenticated)."""
-        profile = self.tmp / f"chromium-{secrets.token_hex(4)}"
-        url = f"{self.url}/login?" + urllib.parse.urlencode({"token": self.token, "next": page})
-        cmd = [CHROMIUM, "--headless", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-sandbox",  # its own throwaway profile, our loopback server only; root needs it
-               "--no-first-run", "--disable-extensions", "--disable-background-networking",
-               f"--user-data-dir={profile}", f"--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}",
-               "--dump-dom", url]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=PAGE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"Chromium did not render {page} in {PAGE_TIMEOUT} s")
-        finally:
-            _kill_group(proc)  # its helper processes too
-            shutil.rmtree(profile, ignore_errors=True)
-        if proc.returncode != 0 or b"<html" not in out:
-            pytest.fail(f"Chromium failed on {page} ({proc.returncode}):\n{err.decode()[-2000:]}")
-        return out.decode("utf-8")
-
-    def stop(self) -> None:
-        _kill_group(self.proc)
 
 
 class _Rows(html.parser.HTMLParser):
@@ -170,21 +65,9 @@ def rows(dom: str) -> _Rows:
     return parser
 
 
-@contextlib.contextmanager
-def running_lab(course: Path, tmp: Path):
-    lab = Lab(course, tmp)
-    try:
-        lab.wait_until_up()
-        yield lab
-    finally:
-        lab.stop()
-
-
 @pytest.fixture(scope="module")
 def lab(graded_class, tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: `./run.sh test` installs Debian's chromium "
-                    "(or set CHROMIUM to a Chromium/Chrome binary)")
+    require_chromium()
     # A copy, so that grading by hand here leaves the session's graded class as it was. Its
     # exchange folder (tmp/exchange) does not exist yet: the course config must create it.
     tmp = tmp_path_factory.mktemp("lab")

@@ -1,9 +1,12 @@
-"""The gradient checker itself: right on known derivatives, and it catches a wrong gradient."""
+"""The gradient checkers themselves: right on known derivatives, and they catch a wrong gradient.
+The scalar form is the instructor's (autograder.gradcheck: it is notebook 02's exercise); students
+have the layer form (utils.gradcheck)."""
 import numpy as np
 import pytest
 
-from utils.gradcheck import (eval_numerical_gradient, eval_numerical_gradient_array, rel_error,
-                             sampled_rel_error)
+import utils.gradcheck
+from autograder.gradcheck import eval_numerical_gradient
+from utils.gradcheck import eval_numerical_gradient_array, rel_error, sampled_rel_error
 
 
 def test_rel_error_basics():
@@ -77,3 +80,23 @@ def test_sampled_check_computes_only_some_entries():
 def test_float32_is_refused():
     with pytest.raises(TypeError, match="float64"):
         eval_numerical_gradient(lambda z: float(np.sum(z)), np.ones(3, dtype=np.float32))
+
+
+def test_array_form_restores_input_samples_and_refuses_float32():
+    rng = np.random.default_rng(6)
+    W, x = rng.standard_normal((5, 3)), rng.standard_normal((40, 5))
+    dout = rng.standard_normal((40, 3))
+    before = x.copy()
+    num = eval_numerical_gradient_array(lambda z: np.tanh(z @ W), x, dout, num_checks=9, rng=2)
+    assert np.array_equal(x, before)
+    assert np.sum(~np.isnan(num)) == 9
+    assert sampled_rel_error(num, ((1 - np.tanh(x @ W) ** 2) * dout) @ W.T) < 1e-8
+    with pytest.raises(TypeError, match="float64"):
+        eval_numerical_gradient_array(lambda z: z, np.ones(3, dtype=np.float32), np.ones(3))
+
+
+def test_students_have_no_scalar_gradient():
+    """`numerical_gradient` is notebook 02's exercise: utils ships no function computing it."""
+    public = [name for name in vars(utils.gradcheck) if not name.startswith("_")]
+    assert "eval_numerical_gradient" not in public
+    assert all("gradient" not in name or name == "eval_numerical_gradient_array" for name in public), public

@@ -1,8 +1,6 @@
 """No solution, hidden test or instructor module reaches students: not in release/, not in `utils`,
 not in the wheel `pip install` builds for Colab."""
 import re
-import subprocess
-import sys
 import zipfile
 
 import jupytext
@@ -64,15 +62,6 @@ def test_utils_contains_no_solution_lines():
     for path in (paths.ROOT / "utils").rglob("*.py"):
         stripped = {l.strip() for l in path.read_text(encoding="utf-8").splitlines()}
         assert not secrets & stripped, f"{path} contains solution lines: {sorted(secrets & stripped)[:3]}"
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(paths.ROOT)],
-                   check=True, capture_output=True)
-    (whl,) = out.glob("*.whl")
-    return whl
 
 
 def test_wheel_ships_utils_only(wheel):

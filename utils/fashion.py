@@ -118,6 +118,15 @@ def softmax_regression():
     return keras.Model(images, keras.layers.Dense(10)(keras.layers.Flatten()(images)))
 
 
+def mlp_48():
+    """A different model to train (the hidden checks'): Flatten -> Dense(48, relu, He normal) ->
+    Dense(10) logits."""
+    import keras
+    images = keras.Input((28, 28))
+    h = keras.layers.Dense(48, activation="relu", kernel_initializer="he_normal")(keras.layers.Flatten()(images))
+    return keras.Model(images, keras.layers.Dense(10)(h))
+
+
 def _counter():
     import keras
 

@@ -1,8 +1,11 @@
-"""Finite-difference gradient checking.
+"""Finite-difference gradient checking of layers.
 
 Centered differences f'(x) ~ (f(x+h) - f(x-h)) / 2h have error O(h^2); with float64 and
 h = 1e-5 they agree with an exact gradient to about 1e-10 relative error on smooth functions,
 which is why the course's checks can demand 1e-7.
+
+The gradient of a scalar function is notebook 02's first exercise (`numerical_gradient`), so it is
+not here: this module has the layer form, `eval_numerical_gradient_array(f, x, dout)`.
 """
 from __future__ import annotations
 
@@ -37,9 +40,11 @@ def _indices(shape, num_checks, rng):
     return [np.unravel_index(i, shape) for i in flat]
 
 
-def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5,
-                            num_checks: int | None = None, rng=0) -> np.ndarray:
-    """Centered-difference gradient of a scalar function `f` at `x`.
+def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                                  dout: np.ndarray, h: float = 1e-5,
+                                  num_checks: int | None = None, rng=0) -> np.ndarray:
+    """Centered-difference gradient of sum(f(x) * dout) with respect to `x`: what a layer's
+    backward pass returns for the input `x` when the upstream gradient is `dout`.
 
     `f` is called with `x` itself, perturbed in place and restored, so it must read `x` when
     called. With `num_checks`, only that many randomly chosen entries are computed and the rest
@@ -48,26 +53,17 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: 
     x = np.asarray(x)
     if x.dtype != np.float64:
         raise TypeError("gradient checks need float64 inputs (float32 rounding swamps h)")
+    dout = np.asarray(dout, dtype=np.float64)
     grad = np.full(x.shape, np.nan) if num_checks else np.zeros(x.shape)
     for ix in _indices(x.shape, num_checks, rng):
         old = x[ix]
         x[ix] = old + h
-        fp = float(f(x))
+        fp = float(np.sum(np.asarray(f(x)) * dout))
         x[ix] = old - h
-        fm = float(f(x))
+        fm = float(np.sum(np.asarray(f(x)) * dout))
         x[ix] = old
         grad[ix] = (fp - fm) / (2 * h)
     return grad
-
-
-def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                                  dout: np.ndarray, h: float = 1e-5,
-                                  num_checks: int | None = None, rng=0) -> np.ndarray:
-    """Gradient of sum(f(x) * dout) with respect to `x`: what a layer's backward pass returns
-    for the input `x` when the upstream gradient is `dout`."""
-    dout = np.asarray(dout, dtype=np.float64)
-    return eval_numerical_gradient(lambda z: np.sum(np.asarray(f(z)) * dout), x, h=h,
-                                   num_checks=num_checks, rng=rng)
 
 
 def sampled_rel_error(numeric: np.ndarray, analytic: np.ndarray) -> float:

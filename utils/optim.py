@@ -12,7 +12,9 @@ count). The rule fills in missing hyper-parameters with their defaults, updates 
 returns the dict; the caller passes that dict back in on the next step. Every parameter array
 gets a config of its own, since the state has the parameter's shape.
 
-Nothing here implements an update rule: the Keras references call `keras.optimizers`.
+Nothing here implements an update rule or a schedule: the references (`keras_trajectory`,
+`keras_cosine_decay`) are declared here by their signatures only, and computed by the instructor's
+side (`utils.checks.references`).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .checks.core import CheckFailure
+from .checks.references import reference
 
 #: each rule's hyper-parameters and their defaults: Keras 3's defaults for the same optimizer
 #: (`sgd_momentum` is `keras.optimizers.SGD(momentum=0.9)`; Keras' own default momentum is 0)
@@ -35,8 +38,6 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
 }
 RULES = tuple(DEFAULTS)
-_KERAS_CLASS = {"sgd": "SGD", "sgd_momentum": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop",
-                "adam": "Adam"}
 
 
 # ---- running an update rule --------------------------------------------------------------------
@@ -93,78 +94,27 @@ def hyperparameters(rule: str, config: Mapping | None = None) -> dict[str, float
     return {k: float((config or {}).get(k, v)) for k, v in defaults.items()}
 
 
-def keras_optimizer(rule: str, config: Mapping | None = None, *, learning_rates=None, float64: bool = True):
-    """The `keras.optimizers` object that computes `rule` with the hyper-parameters in `config`.
+# `keras.optimizers` and `keras.optimizers.schedules.CosineDecay` on the exercises' inputs: computed on
+# the instructor side (autograder/references/optim.py); a student's kernel has their values for the
+# visible checks' inputs only.
 
-    Keras converts a Python-float hyper-parameter to a float32 tensor before casting it to the
-    variable's dtype, so even on float64 variables `beta_2=0.999` is used as 0.99900001287 (and the
-    learning rate is a float32 variable). That alone moves Adam's steps by ~6e-6 relative.
-    With `float64=True` (the default) every hyper-parameter is passed as `np.float64` and the
-    learning rate as a callable returning `np.float64`, and Keras then computes in float64 throughout.
-    """
-    import keras
-    hp = hyperparameters(rule, config)
-    lr = hp.pop("learning_rate")
-    cls = getattr(keras.optimizers, _KERAS_CLASS[rule])
-    if not float64:
-        if learning_rates is not None:
-            raise ValueError("learning_rates needs float64=True")
-        return cls(learning_rate=lr, **hp)
-    hp = {k: np.float64(v) for k, v in hp.items()}
-    if learning_rates is None:
-        lr64 = np.float64(lr)
-        return cls(learning_rate=lambda: lr64, **hp)
-    import tensorflow as tf
-    lrs = tf.constant(np.asarray(learning_rates, dtype=np.float64))
-    holder: list = []
-    opt = cls(learning_rate=lambda: tf.gather(lrs, holder[0].iterations), **hp)
-    holder.append(opt)
-    return opt
-
-
-_keras_cache: dict = {}
-
-
+@reference
 def keras_trajectory(rule: str, w0, grads, config: Mapping | None = None, *, learning_rates=None,
                      float64: bool = True) -> np.ndarray:
-    """What `keras.optimizers` does with the same gradients: the trajectory (len(grads) + 1, *w0.shape).
-
-    `learning_rates[k]`, when given, is the learning rate of step k (a schedule).
-    """
-    w0 = np.asarray(w0, dtype=np.float64)
-    grads = np.asarray(grads, dtype=np.float64)
-    hp = tuple(sorted(hyperparameters(rule, config).items()))
-    lrs = None if learning_rates is None else np.asarray(learning_rates, dtype=np.float64)
-    key = (rule, w0.shape, w0.tobytes(), grads.shape, grads.tobytes(), hp,
-           None if lrs is None else lrs.tobytes(), float64)
-    if key not in _keras_cache:
-        import keras
-        import tensorflow as tf
-        opt = keras_optimizer(rule, config, learning_rates=lrs, float64=float64)
-        var = keras.Variable(w0.copy(), dtype="float64")
-        path = [w0.copy()]
-        for g in grads:
-            opt.apply_gradients([(tf.constant(g), var)])
-            path.append(np.array(var.numpy(), dtype=np.float64))
-        if len(_keras_cache) > 256:
-            _keras_cache.clear()
-        _keras_cache[key] = np.stack(path)
-    return _keras_cache[key].copy()
+    """What `keras.optimizers` does with the same gradients: the trajectory (len(grads) + 1, *w0.shape)."""
 
 
+@reference
 def keras_cosine_decay(steps, initial_learning_rate, decay_steps, alpha=0.0, warmup_steps=0,
                        warmup_target=None) -> np.ndarray:
     """`keras.optimizers.schedules.CosineDecay` evaluated (in float64) at each of `steps`."""
-    import keras
-    f64 = np.float64
-    schedule = keras.optimizers.schedules.CosineDecay(
-        f64(initial_learning_rate), decay_steps, alpha=f64(alpha), warmup_steps=warmup_steps,
-        warmup_target=None if warmup_target is None else f64(warmup_target))
-    return np.array([float(schedule(f64(s))) for s in np.atleast_1d(steps)])
 
 
 def keras_exponential_decay(steps, initial_learning_rate, decay_steps, decay_rate, staircase=False) -> np.ndarray:
-    """`keras.optimizers.schedules.ExponentialDecay` (staircase=True is step decay) at each of `steps`."""
+    """`keras.optimizers.schedules.ExponentialDecay` (staircase=True is step decay) at each of `steps`.
+
+    Computed live everywhere: the notebook's comparison of schedules uses it, and no exercise asks
+    for an exponential or step decay."""
     import keras
     f64 = np.float64
     schedule = keras.optimizers.schedules.ExponentialDecay(
@@ -186,14 +136,20 @@ def _random_problem(rule: str, rng: np.random.Generator, steps: int):
     return rng.standard_normal(shape), rng.standard_normal((steps, *shape)) * scale, config
 
 
-def agreement_with_keras(rules: Mapping[str, Callable], *, steps: int = 100, problems: int = 3, seed: int = 0):
+def agreement_with_keras(rules: Mapping[str, Callable], *, steps: int = 100, problems: int = 3, seed: int = 0,
+                         keras_path: Callable | None = None):
     """How closely each update rule follows `keras.optimizers` on the same gradients.
 
     `rules` maps a rule name (a key of DEFAULTS) to its function. Over `problems` random problems
     (shapes, hyper-parameters, gradient scales) of `steps` steps, returns one row per rule:
     (name, max |w - w_keras|, max relative error of w_t - w_0 at any step, the same relative error
     against Keras built with plain Python floats, i.e. float32 hyper-parameters).
+
+    `keras_path(rule, w0, grads, config, float64=...)` returns Keras' trajectory (the notebook
+    passes one of its own; by default `keras_trajectory`, which only the instructor's side computes
+    for inputs other than the visible checks').
     """
+    keras_path = keras_trajectory if keras_path is None else keras_path
     from .gradcheck import rel_error
     rows = []
     for name, rule in rules.items():
@@ -203,7 +159,7 @@ def agreement_with_keras(rules: Mapping[str, Callable], *, steps: int = 100, pro
             w0, grads, config = _random_problem(name, rng, steps)
             ours = rollout(rule, w0, grads, dict(config))
             for i, float64 in ((1, True), (2, False)):
-                ref = keras_trajectory(name, w0, grads, config, float64=float64)
+                ref = keras_path(name, w0, grads, config, float64=float64)
                 rel = max(rel_error(ours[t] - w0, ref[t] - w0) for t in range(1, steps + 1))
                 worst[i] = max(worst[i], rel)
                 if float64:

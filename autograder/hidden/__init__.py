@@ -7,6 +7,12 @@ A hidden test cell calls, inside nbgrader's hidden-test markers,
 
 The same `Case`/`judge` split as the visible checks (utils.checks.core) lets the grader judge
 recorded outputs outside the student's kernel.
+
+Under the grader this package never reaches the kernel: the grader builds the cases here, in its own
+process, and sends the kernel their inputs only, as data (autograder/hidden_inputs.py); the cell's
+`grade` is then the public harness `utils.checks.hidden_harness.grade`, which records the outputs,
+and autograder/verdict.py judges them against the cases regenerated here. The `grade` below runs the
+checks in the instructor's own process (tests, benchmarks).
 """
 from __future__ import annotations
 

@@ -1,14 +1,18 @@
 """Hidden checks for notebook 02: random shapes and ranks, other seeds, inputs of size ~1000 for the
 sigmoid, other batch arithmetic and other spirals. Every gradient is compared with TensorFlow
 autodiff *and* with centered finite differences of a numpy reference, to 1e-7 in float64."""
+import functools
+
 import numpy as np
 
 from utils.checks.backprop import (PARAM_KEYS, STABLE_SIGMOID, WatchedFunction, cubic_case, iterations_case,
                                    judge_activation_backward, judge_affine_backward, judge_forward,
-                                   judge_numerical_gradient, judge_two_layer_loss, random_params, spirals_case,
-                                   tf_activation, tf_affine, tf_function_case, watched)
+                                   judge_numerical_gradient, judge_two_layer_loss, quadratic_form, random_params,
+                                   spirals_case, tf_activation, tf_affine, tf_function_case, watched)
 from utils.checks.core import Case, Registry, random_array
-from utils.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array
+from utils.gradcheck import eval_numerical_gradient_array
+
+from ..gradcheck import eval_numerical_gradient
 
 checks = Registry("02_backprop")
 SEED = 20_481
@@ -68,8 +72,8 @@ def _numerical_gradient():
     # a quadratic form with a non-symmetric A: gradient (A + A^T) x, exact for centered differences
     n = int(rng.integers(3, 7))
     A, x = random_array(rng, n, n), random_array(rng, n)
-    yield Case((WatchedFunction(lambda z, A=A: z @ A @ z, x), x), judge_numerical_gradient((A + A.T) @ x),
-               label=f"f(x) = x^T A x, n = {n}")
+    f = WatchedFunction(functools.partial(quadratic_form, A=A), x)
+    yield Case((f, x), judge_numerical_gradient((A + A.T) @ x), label=f"f(x) = x^T A x, n = {n}")
 
 
 @checks.exercise("affine_forward")

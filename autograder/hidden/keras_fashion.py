@@ -15,6 +15,7 @@ import numpy as np
 
 from utils.checks.core import Registry
 from utils.checks.keras_fashion import KERAS_INITIALIZERS, confusion_case, model_case, split_case, training_case
+from utils.fashion import mlp_48
 
 checks = Registry("09_fashion_mnist")
 SEED = 90_911
@@ -47,14 +48,6 @@ def _fashion_classification_model():
         units = int(rng.integers(8, 300))
         yield model_case(f"hidden_units={units}, kernel_initializer={init!r} ({KERAS_INITIALIZERS[init]})",
                          seed=SEED + 10 + i, hidden_units=units, initializer=init)
-
-
-def mlp_48():
-    """A different model to train: Flatten -> Dense(48, relu, He normal) -> Dense(10) logits."""
-    import keras
-    inputs = keras.Input((28, 28))
-    h = keras.layers.Dense(48, activation="relu", kernel_initializer="he_normal")(keras.layers.Flatten()(inputs))
-    return keras.Model(inputs, keras.layers.Dense(10)(h))
 
 
 # The reference recipe with these settings (this model, 4000 images, 2 epochs, batch 64, learning

@@ -11,8 +11,8 @@ import numpy as np
 
 from utils.checks.core import Case, Registry
 from utils.checks.optimizers import (EPSILON_HINT, STEPS, _no_bias_correction_hint, bowl_objective,
-                                     call_with_seeds, judge_schedule, judge_trajectory, search_case,
-                                     _expect_search_result)
+                                     call_with_seeds, diverging_objective, judge_schedule, judge_trajectory,
+                                     search_case, tiny_objective, _expect_search_result)
 from utils.optim import DEFAULTS, hyperparameters, keras_cosine_decay, keras_trajectory, rollout
 
 checks = Registry("06_optimizers")
@@ -173,18 +173,6 @@ def _cosine_decay():
 # ---- random search ---------------------------------------------------------------------------------
 
 SPACE_3 = {"learning_rate": (1e-6, 1.0, "log"), "dropout": (0.0, 0.7, "linear"), "l2": (1e-3, 1e-2, "log")}
-
-
-def diverging_objective(config) -> float:
-    """NaN (a diverged run) for learning rates above 0.05, else a smooth bowl."""
-    lr = config["learning_rate"]
-    if lr > 0.05:
-        return float("nan")
-    return (math.log10(lr) + 1.5) ** 2 + (config["dropout"] - 0.3) ** 2 + 10 * abs(math.log10(config["l2"]) + 2.5)
-
-
-def tiny_objective(config) -> float:
-    return float(np.float64(config["x"]) ** 2)
 
 
 @checks.exercise("random_search")

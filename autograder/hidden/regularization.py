@@ -8,7 +8,9 @@ from utils.checks.core import Case, Registry, random_array
 from utils.checks.regularization import (CANCELLATION, NO_EPS, bn_cache, judge_batchnorm_backward,
                                          judge_batchnorm_forward, judge_dropout_backward,
                                          judge_dropout_forward, judge_penalty, keep_mask)
-from utils.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array
+from utils.gradcheck import eval_numerical_gradient_array
+
+from ..gradcheck import eval_numerical_gradient
 
 checks = Registry("05_regularization")
 SEED = 505_050

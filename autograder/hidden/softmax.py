@@ -6,7 +6,8 @@ import numpy as np
 from utils.checks.core import Case, Registry, random_array
 from utils.checks.softmax import (LOG_OF_ZERO, STABLE_BCE, STABLE_SOFTMAX, judge_binary_cross_entropy,
                                   judge_cross_entropy, judge_softmax)
-from utils.gradcheck import eval_numerical_gradient
+
+from ..gradcheck import eval_numerical_gradient
 
 checks = Registry("03_softmax")
 SEED = 60_317

@@ -19,7 +19,8 @@ from utils.checks.weight_init import (HE_FORMULA, MIN_DRAWS, XAVIER_FORMULA, Z_K
                                       judge_layer_stats, judge_leaky_backward, judge_leaky_forward, relu,
                                       sample_statistics, scaled_weights, sigmoid, xavier_alternatives,
                                       xavier_std)
-from utils.gradcheck import eval_numerical_gradient
+
+from ..gradcheck import eval_numerical_gradient
 
 checks = Registry("04_weight_init")
 SEED = 70_411

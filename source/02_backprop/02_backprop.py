@@ -36,7 +36,7 @@ from utils import FAST
 from utils.autodiff import tf_value_and_grads
 from utils.checks import check
 from utils.data import spirals, train_val_split
-from utils.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from utils.gradcheck import eval_numerical_gradient_array, rel_error
 from utils.plots import plot_decision_boundary, plot_history
 
 np.set_printoptions(precision=4, suppress=True)
@@ -339,11 +339,11 @@ from autograder.hidden import grade; grade("affine_backward", affine_backward)
 
 # %% [markdown]
 # **How your backward passes are checked.** The checks compare your gradients with two independent
-# references: TensorFlow's autodiff, and centered finite differences from `utils.gradcheck` — the
-# course's version of your `numerical_gradient`. For a layer, the numerical reference for `dx` is
-# the gradient of $\sum (\text{out} \odot \text{dout})$ with respect to `x`, which is exactly what
-# the backward pass returns for upstream gradient `dout`; `eval_numerical_gradient_array(f, x, dout)`
-# computes it. The comparison uses the relative error
+# references: TensorFlow's autodiff, and centered finite differences, computed as in your
+# `numerical_gradient`. For a layer, the numerical reference for `dx` is the gradient of
+# $\sum (\text{out} \odot \text{dout})$ with respect to `x`, which is exactly what the backward
+# pass returns for upstream gradient `dout`; `eval_numerical_gradient_array(f, x, dout)` from
+# `utils.gradcheck` computes it. The comparison uses the relative error
 # $\lVert a - b \rVert / (\lVert a \rVert + \lVert b \rVert)$ (`rel_error`), which must stay below
 # $10^{-7}$. You can run the same check yourself:
 
@@ -571,11 +571,11 @@ from autograder.hidden import grade; grade("two_layer_loss", two_layer_loss)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The same gradient check for the whole network, parameter by parameter. `eval_numerical_gradient`
-# perturbs the array inside `params` in place, so the function below reads the parameters from
-# `params` each time it is called. (Finite differences are unreliable right at ReLU's kink, where a
-# step of $h$ can switch a unit on or off; random inputs almost never land within $10^{-5}$ of it,
-# and the hidden checks make sure they don't.)
+# The same gradient check for the whole network, parameter by parameter, with the tool you built in
+# Exercise 1: your `numerical_gradient` perturbs the array inside `params` in place, so the function
+# below reads the parameters from `params` each time it is called. (Finite differences are
+# unreliable right at ReLU's kink, where a step of $h$ can switch a unit on or off; random inputs
+# almost never land within $10^{-5}$ of it, and the hidden checks make sure they don't.)
 
 # %%
 rng = np.random.default_rng(1)
@@ -584,7 +584,7 @@ params = {"W1": rng.standard_normal((3, 5)), "b1": rng.standard_normal(5),
 X_small, y_small = rng.standard_normal((6, 3)), rng.integers(0, 4, size=6)
 loss, grads = two_layer_loss(params, X_small, y_small)
 for name in params:
-    numeric = eval_numerical_gradient(lambda _: two_layer_loss(params, X_small, y_small)[0], params[name])
+    numeric = numerical_gradient(lambda _: two_layer_loss(params, X_small, y_small)[0], params[name])
     print(f"{name}: relative error {rel_error(grads[name], numeric):.1e}")
 
 # %% [markdown]

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from utils.checks import check
-from utils.gradcheck import eval_numerical_gradient, rel_error
+from utils.gradcheck import eval_numerical_gradient_array, rel_error
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -254,13 +254,15 @@ from autograder.hidden import grade; grade("cross_entropy_loss", cross_entropy_l
 
 # %% [markdown]
 # The checks compared your gradient with TensorFlow's. You can also check it yourself, as in
-# notebook 02, with centered finite differences:
+# notebook 02, with centered finite differences: `eval_numerical_gradient_array(f, x, dout)` gives the
+# gradient of $\sum (f(x) \odot \text{dout})$, and for a loss, one number, the upstream gradient
+# `dout` is 1.
 
 # %%
 rng = np.random.default_rng(0)
 s_test, y_test = rng.standard_normal((4, 5)), np.array([0, 3, 1, 4])
 loss, dscores = cross_entropy_loss(s_test, y_test)
-numeric = eval_numerical_gradient(lambda s: cross_entropy_loss(s, y_test)[0], s_test)
+numeric = eval_numerical_gradient_array(lambda s: cross_entropy_loss(s, y_test)[0], s_test, 1.0)
 print(f"loss {loss:.4f}, relative error of dscores vs finite differences: {rel_error(dscores, numeric):.1e}")
 print("the three images:", cross_entropy_loss(scores, labels)[0])
 print("scores (0, 800), correct class 0:", cross_entropy_loss(np.array([[0.0, 800.0]]), np.array([0]))[0])

@@ -249,17 +249,19 @@ from autograder.hidden import grade; grade("elastic_penalty", elastic_penalty)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your functions agree with Keras' regularisers on the worked example:
+# Your functions agree with Keras' regularisers on the worked example (given to Keras in float32,
+# the dtype of a layer's weights):
 
 # %%
 W_demo = np.array([[1.0, -2.0], [0.0, 3.0]])
-print("L2:     ", l2_penalty(W_demo, 0.1)[0], " keras:", float(keras.regularizers.L2(0.1)(W_demo)))
-print("L1:     ", l1_penalty(W_demo, 0.1)[0], " keras:", float(keras.regularizers.L1(0.1)(W_demo)))
+W_keras = W_demo.astype(np.float32)
+print("L2:     ", l2_penalty(W_demo, 0.1)[0], " keras:", float(keras.regularizers.L2(0.1)(W_keras)))
+print("L1:     ", l1_penalty(W_demo, 0.1)[0], " keras:", float(keras.regularizers.L1(0.1)(W_keras)))
 print("elastic:", elastic_penalty(W_demo, 0.1, 0.5)[0],
-      " keras:", float(keras.regularizers.L1L2(l1=0.1, l2=0.05)(W_demo)))
+      " keras:", float(keras.regularizers.L1L2(l1=0.1, l2=0.05)(W_keras)))
 
 # %% [markdown]
-# (Keras stores $\lambda$ in float32, hence the digits after the seventh.)
+# (Keras computes in float32 here, $\lambda$ included, hence the digits after the seventh.)
 #
 # **What each penalty does to a weight.** Take one weight whose data loss alone would put it at
 # $a$, say the data loss is $\frac12 (w - a)^2$, and add a penalty. Where does the minimum move?

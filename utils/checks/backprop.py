@@ -1,15 +1,17 @@
 """Visible checks for notebook 02 (backpropagation).
 
-References: TensorFlow ops differentiated by TensorFlow's autodiff (`utils.autodiff`), exact
-derivatives known by hand (polynomials, zero weights), and the notebook's worked examples.
-TensorFlow is imported only when a check runs.
+References: TensorFlow ops differentiated by TensorFlow's autodiff (declared here, computed on the
+instructor side: utils.checks.references), exact derivatives known by hand (polynomials, zero
+weights), and the notebook's worked examples. TensorFlow is imported only when a check runs.
 """
+import functools
 import math
 
 import numpy as np
 
-from ..autodiff import _tf, tf_value_and_grads
+from ..autodiff import _tf
 from ..gradcheck import rel_error
+from .references import reference
 from .core import (Case, CheckFailure, Registry, _preview, expect, expect_array, expect_close,
                    expect_tuple, random_array)
 
@@ -67,71 +69,44 @@ def watched(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64).view(OverflowIsAnError)
 
 
-# ---- references: TensorFlow --------------------------------------------------------------------
+# ---- references: TensorFlow (computed on the instructor side, autograder/references/backprop.py;
+# a student's kernel has their values for the visible cases only) ---------------------------------
 
-def _flat(tf, x):
-    return tf.reshape(x, (x.shape[0], -1))
-
-
+@reference
 def tf_affine(x, w, b, dout=None):
     """out = x (flattened to (N, D)) @ w + b, and the gradients of sum(out * dout) wrt (x, w, b)."""
-    tf = _tf()
-    dout = np.ones((len(x), np.shape(w)[1])) if dout is None else np.asarray(dout, dtype=np.float64)
-    out, grads = tf_value_and_grads(lambda x, w, b: tf.matmul(_flat(tf, x), w) + b, [x, w, b], upstream=dout)
-    return out, tuple(grads)
 
 
+@reference
 def tf_activation(name: str, x, dout=None):
     """`relu` or `sigmoid` of x, and the gradient of sum(out * dout) wrt x."""
-    tf = _tf()
-    op = {"relu": tf.nn.relu, "sigmoid": tf.math.sigmoid}[name]
-    dout = np.ones(np.shape(x)) if dout is None else dout
-    out, (dx,) = tf_value_and_grads(op, [x], upstream=np.asarray(dout, dtype=np.float64))
-    return out, dx
 
 
-def tf_two_layer_scores(tf, X, W1, b1, W2, b2):
-    return tf.matmul(tf.nn.relu(tf.matmul(X, W1) + b1), W2) + b2
-
-
+@reference
 def tf_two_layer_loss(params, X, y):
     """Mean softmax cross-entropy of the two-layer net, and its gradients (a dict like params)."""
-    tf = _tf()
-    X = tf.constant(np.asarray(X, dtype=np.float64))
-    labels = tf.constant(np.asarray(y, dtype=np.int64))
 
-    def loss(W1, b1, W2, b2):
-        scores = tf_two_layer_scores(tf, X, W1, b1, W2, b2)
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=scores))
 
-    value, grads = tf_value_and_grads(loss, [params[k] for k in PARAM_KEYS])
-    return float(value), dict(zip(PARAM_KEYS, grads))
+@reference
+def tf_sgd_on_b2(num_classes: int, label: int, learning_rate: float, steps: int):
+    """b2 after each of `steps` SGD steps (and the loss before each), when every input is 0."""
+
+
+@reference
+def tf_function_gradient(x, c):
+    """TensorFlow's gradient of `tanh_plus_square_of_sum(., c)` at x."""
 
 
 def tf_predict(params, X) -> np.ndarray:
-    """Class predictions of the two-layer net, computed by TensorFlow."""
-    tf = _tf()
-    t = [tf.constant(np.asarray(v, dtype=np.float64)) for v in
-         (X, params["W1"], params["b1"], params["W2"], params["b2"])]
-    return np.argmax(tf_two_layer_scores(tf, *t).numpy(), axis=1)
+    """Class predictions of the two-layer net, computed by TensorFlow.
 
-
-def tf_sgd_on_b2(num_classes: int, label: int, learning_rate: float, steps: int):
-    """b2 after each of `steps` SGD steps (and the loss before each), when every input is 0.
-
-    With X = 0 and b1 = 0 the hidden layer outputs 0, so the scores are b2 alone, the loss of
-    every example is -log softmax(b2)[label] and only b2 moves: b2 <- b2 - lr (softmax(b2) - onehot).
+    Computed here, live: it judges the student's own trained weights, so no stored value could
+    answer it. (Class predictions are not an exercise: the notebook gives `predict`.)
     """
     tf = _tf()
-    b2 = tf.zeros(num_classes, tf.float64)
-    onehot = tf.one_hot(label, num_classes, dtype=tf.float64)
-    values, losses = [], []
-    for _ in range(steps):
-        p = tf.nn.softmax(b2)
-        losses.append(-float(tf.math.log(p[label])))
-        b2 = b2 - learning_rate * (p - onehot)
-        values.append(b2.numpy())
-    return values, losses
+    X, W1, b1, W2, b2 = (tf.constant(np.asarray(v, dtype=np.float64)) for v in
+                         (X, params["W1"], params["b1"], params["W2"], params["b2"]))
+    return np.argmax((tf.matmul(tf.nn.relu(tf.matmul(X, W1) + b1), W2) + b2).numpy(), axis=1)
 
 
 # ---- judges ------------------------------------------------------------------------------------
@@ -360,15 +335,24 @@ def cubic_case(x, h=None, label=""):
                 label=label, kwargs={} if h is None else {"h": h})
 
 
+# Scalar functions for `numerical_gradient` to differentiate, each with its data bound by
+# `functools.partial`: a case made of a named function and arrays can be handed to the student's
+# kernel as data (utils.checks.case_data). They hold no answer (the gradient is the answer).
+
+def tanh_plus_square_of_sum(z, c):
+    """f(z) = sum(c * tanh(z)) + (sum z)^2 / 2."""
+    return np.sum(c * np.tanh(z)) + 0.5 * np.sum(z) ** 2
+
+
+def quadratic_form(z, A):
+    """f(z) = z^T A z (A need not be symmetric)."""
+    return z @ A @ z
+
+
 def tf_function_case(x, c, label):
     """f(x) = sum(c * tanh(x)) + (sum x)^2 / 2: every entry affects every partial derivative."""
-    tf = _tf()
-
-    def f_np(z):
-        return np.sum(c * np.tanh(z)) + 0.5 * np.sum(z) ** 2
-
-    _, (grad,) = tf_value_and_grads(lambda z: tf.reduce_sum(c * tf.tanh(z)) + 0.5 * tf.reduce_sum(z) ** 2, [x])
-    return Case((WatchedFunction(f_np, x), x), judge_numerical_gradient(grad), label=label)
+    return Case((WatchedFunction(functools.partial(tanh_plus_square_of_sum, c=c), x), x),
+                judge_numerical_gradient(tf_function_gradient(x, c)), label=label)
 
 
 @checks.exercise("numerical_gradient")

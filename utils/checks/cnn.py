@@ -7,7 +7,8 @@ convolution is the deep-learning one, a cross-correlation (the kernel is not fli
 the last incomplete windows are dropped (the output size is rounded down, as in TensorFlow).
 
 References: TensorFlow ops in float64 — `tf.nn.conv2d` with explicit padding, `tf.nn.max_pool2d` —
-differentiated by TensorFlow's autodiff (`utils.autodiff`), the notebook's worked examples, and, for
+differentiated by TensorFlow's autodiff (declared here, computed on the instructor side: a student's
+kernel has their values for the visible checks' inputs only), the notebook's worked examples, and, for
 `build_lenet`, the architecture the exercise states. When a result is wrong, the judges try the
 common slips (a flipped kernel, padding on one side only, a window that moves by 1 instead of the
 stride, patches and filters flattened in different orders, ...), each computed with TensorFlow, and
@@ -29,71 +30,57 @@ import sysconfig
 
 import numpy as np
 
-from ..autodiff import _tf, tf_value_and_grads
 from ..gradcheck import rel_error
+from .references import NoStoredValue, reference
 from .core import (Case, CheckFailure, Registry, expect, expect_array, expect_close,
                    expect_tuple, random_array)
 
 checks = Registry("07_cnn")
 
 
-# ==== references: TensorFlow, float64 ============================================================
+# ==== references: TensorFlow, float64 (computed on the instructor side, autograder/references/cnn.py;
+# a student's kernel has their values for the visible checks' inputs only) ============================
 
-def _pads(pad: int):
-    return "VALID" if pad == 0 else [[0, 0], [pad, pad], [pad, pad], [0, 0]]
-
-
+@reference
 def tf_conv(x, w, b, stride: int = 1, pad=0) -> np.ndarray:
     """tf.nn.conv2d(x, w) + b in float64, NHWC. `pad` is an int (the same on every side) or an
     explicit list [[0, 0], [top, bottom], [left, right], [0, 0]]."""
-    tf = _tf()
-    x = tf.constant(np.asarray(x, dtype=np.float64))
-    w = tf.constant(np.asarray(w, dtype=np.float64))
-    padding = _pads(pad) if isinstance(pad, (int, np.integer)) else pad
-    out = tf.nn.conv2d(x, w, strides=[1, stride, stride, 1], padding=padding)
-    return (out + tf.constant(np.asarray(b, dtype=np.float64))).numpy()
 
 
+@reference
 def tf_conv_grads(x, w, b, stride: int, pad: int, dout):
     """(dx, dw, db) of sum(conv(x, w, b) * dout) by TensorFlow autodiff."""
-    tf = _tf()
-
-    def forward(x_, w_, b_):
-        return tf.nn.conv2d(x_, w_, strides=[1, stride, stride, 1], padding=_pads(pad)) + b_
-
-    _, grads = tf_value_and_grads(forward, [x, w, b], upstream=np.asarray(dout, dtype=np.float64))
-    return tuple(grads)
 
 
+@reference
 def tf_output_size(n: int, f: int, pad: int, stride: int) -> int:
     """The length of a convolution's output along one axis, read off tf.nn.conv2d's result."""
-    tf = _tf()
-    x = tf.zeros((1, n, 1, 1), tf.float64)
-    w = tf.zeros((f, 1, 1, 1), tf.float64)
-    padding = "VALID" if pad == 0 else [[0, 0], [pad, pad], [0, 0], [0, 0]]
-    return int(tf.nn.conv2d(x, w, strides=[1, stride, 1, 1], padding=padding).shape[1])
 
 
+@reference
 def tf_max_pool(x, pool_size: int, stride: int) -> np.ndarray:
-    tf = _tf()
-    x = tf.constant(np.asarray(x, dtype=np.float64))
-    return tf.nn.max_pool2d(x, ksize=pool_size, strides=stride, padding="VALID").numpy()
+    """tf.nn.max_pool2d(x) ("VALID") in float64, NHWC."""
 
 
+@reference
 def tf_avg_pool(x, pool_size: int, stride: int) -> np.ndarray:
-    tf = _tf()
-    x = tf.constant(np.asarray(x, dtype=np.float64))
-    return tf.nn.avg_pool2d(x, ksize=pool_size, strides=stride, padding="VALID").numpy()
+    """tf.nn.avg_pool2d(x) ("VALID") in float64, NHWC."""
 
 
+@reference
 def tf_max_pool_grad(x, pool_size: int, stride: int, dout) -> np.ndarray:
     """dx of sum(max_pool(x) * dout) by TensorFlow autodiff. Where a window holds several equal
     maxima, TensorFlow gives the window's whole gradient to the first of them in row-major order
     (the one np.argmax of the flattened window picks)."""
-    tf = _tf()
-    _, (dx,) = tf_value_and_grads(lambda x_: tf.nn.max_pool2d(x_, pool_size, stride, "VALID"), [x],
-                                  upstream=np.asarray(dout, dtype=np.float64))
-    return dx
+
+
+def _hint(advise, *args) -> str:
+    """advise(*args): the advice naming a slip, or '' where a student's kernel has no stored value
+    for the slips it tries (the check then fails without naming one)."""
+    try:
+        return advise(*args)
+    except NoStoredValue:
+        return ""
 
 
 # ==== the notebook's worked examples ==============================================================
@@ -269,8 +256,11 @@ def expect_conv_cache(cache, x, w, b, stride, pad):
                                               f"got ({cstride!r}, {cpad!r})")
 
 
-def judge_conv_forward(name, x, w, b, stride, pad, *, known=None, reference=None):
-    """out vs tf.nn.conv2d (and, when given, the worked example `known` and a `reference` array)."""
+def judge_conv_forward(name, x, w, b, stride, pad, *, known=None, reference=None, diagnose=True):
+    """out vs tf.nn.conv2d (and, when given, the worked example `known` and a `reference` array).
+    `diagnose`: name the slip a wrong output matches (off for the large visible inputs: their slips'
+    outputs would weigh megabytes in the stored values, and the small cases before them catch every
+    slip first)."""
     expected = tf_conv(x, w, b, stride, pad)
 
     def judge(result):
@@ -283,7 +273,7 @@ def judge_conv_forward(name, x, w, b, stride, pad, *, known=None, reference=None
         try:
             expect_close("out", out, expected)
         except CheckFailure as exc:
-            advice = _conv_slip(out, x, w, b, stride, pad, expected)
+            advice = _hint(_conv_slip, out, x, w, b, stride, pad, expected) if diagnose else ""
             raise CheckFailure(f"{exc}\n  {advice}".rstrip()) from None
         if known is not None:
             expect_close("out (the notebook's worked example)", out, known)
@@ -383,7 +373,7 @@ def judge_conv_backward(x, w, b, stride, pad, dout, *, numeric=None):
             try:
                 expect_close(what, grads[what], refs[what])
             except CheckFailure as exc:
-                raise CheckFailure(f"{exc}\n  {slip(what, grads[what], errors)}".rstrip()) from None
+                raise CheckFailure(f"{exc}\n  {_hint(slip, what, grads[what], errors)}".rstrip()) from None
             if numeric is not None:
                 num = np.asarray(numeric[what], dtype=np.float64)
                 sampled = ~np.isnan(num)     # a sampled numerical gradient leaves the other entries NaN
@@ -438,27 +428,31 @@ def expect_pool_cache(cache, x, pool_size, stride):
 def judge_max_pool_forward(x, pool_size, stride, *, known=None):
     expected = tf_max_pool(x, pool_size, stride)
 
+    def shape_advice(out):
+        if out.shape == expected.shape[:3]:
+            return POOL_CHANNELS
+        if stride != 1 and out.shape == tf_max_pool(x, pool_size, 1).shape:
+            return "That is the shape for stride 1: you ignored the stride."
+        return ""
+
+    def value_advice(out):
+        if rel_error(out, tf_avg_pool(x, pool_size, stride)) < 1e-9:
+            return AVG_POOL
+        if stride > 1 and rel_error(out, tf_max_pool(x, pool_size, 1)[:, :out.shape[1], :out.shape[2]]) < 1e-9:
+            return POOL_STEP
+        return ""
+
     def judge(result):
         out, cache = expect_tuple("max_pool_forward", result, 2)
         out = expect_array("out", out)
         if out.shape != expected.shape:
-            N, H, W, C = np.shape(x)
-            advice = ""
-            if out.shape == expected.shape[:3]:
-                advice = POOL_CHANNELS
-            elif stride != 1 and out.shape == tf_max_pool(x, pool_size, 1).shape:
-                advice = "That is the shape for stride 1: you ignored the stride."
             raise CheckFailure(f"out has shape {out.shape}, expected {expected.shape} = (N, H', W', C) for x "
-                               f"{np.shape(x)}, pool_size {pool_size}, stride {stride}. {advice}".rstrip())
+                               f"{np.shape(x)}, pool_size {pool_size}, stride {stride}. "
+                               f"{_hint(shape_advice, out)}".rstrip())
         try:
             expect_close("out", out, expected)
         except CheckFailure as exc:
-            advice = ""
-            if rel_error(out, tf_avg_pool(x, pool_size, stride)) < 1e-9:
-                advice = AVG_POOL
-            elif stride > 1 and rel_error(out, tf_max_pool(x, pool_size, 1)[:, :out.shape[1], :out.shape[2]]) < 1e-9:
-                advice = POOL_STEP
-            raise CheckFailure(f"{exc}\n  {advice}".rstrip()) from None
+            raise CheckFailure(f"{exc}\n  {_hint(value_advice, out)}".rstrip()) from None
         if known is not None:
             expect_close("out (the notebook's worked example)", out, known)
         expect_pool_cache(cache, x, pool_size, stride)
@@ -633,10 +627,10 @@ def traced_pair(fn, small, large, stride, pad):
 EXTRA_LINES = 3
 
 
-def judge_vectorised(small, large, stride, pad):
+def judge_vectorised(small, large, stride, pad, *, diagnose=True):
     """Both outputs right; the Python line count must not grow with the number of output positions."""
-    judges = [judge_conv_forward("conv_forward_fast", *small, stride, pad),
-              judge_conv_forward("conv_forward_fast", *large, stride, pad)]
+    judges = [judge_conv_forward("conv_forward_fast", *small, stride, pad, diagnose=diagnose),
+              judge_conv_forward("conv_forward_fast", *large, stride, pad, diagnose=diagnose)]
     positions = [int(np.prod(_conv_shape(a[0].shape, a[1].shape, stride, pad)[1:3])) for a in (small, large)]
 
     def judge(out):
@@ -652,12 +646,12 @@ def judge_vectorised(small, large, stride, pad):
     return judge
 
 
-def vectorised_case(rng, N, sizes, C, HH, WW, F, stride, pad, label) -> Case:
+def vectorised_case(rng, N, sizes, C, HH, WW, F, stride, pad, label, *, diagnose=True) -> Case:
     w, b = random_array(rng, HH, WW, C, F), random_array(rng, F)
     small = (random_array(rng, N, sizes[0], sizes[0], C), w, b)
     large = (random_array(rng, N, sizes[1], sizes[1], C), w, b)
-    return Case((small, large, stride, pad), judge_vectorised(small, large, stride, pad), label=label,
-                call=traced_pair)
+    return Case((small, large, stride, pad), judge_vectorised(small, large, stride, pad, diagnose=diagnose),
+                label=label, call=traced_pair)
 
 
 @checks.exercise("conv_forward_fast")
@@ -667,9 +661,9 @@ def _conv_forward_fast():
     rng = np.random.default_rng(75)
     x, w, b = conv_inputs(rng, 8, 32, 32, 3, 5, 5, 8)
     yield conv_case("conv_forward_fast", x, w, b, 2, 2, "a larger input: x (8, 32, 32, 3), w (5, 5, 3, 8), "
-                    "stride 2, pad 2")
+                    "stride 2, pad 2", diagnose=False)
     yield vectorised_case(rng, 2, (10, 26), 3, 3, 3, 4, 1, 1,
-                          "vectorised: 10x10 and 26x26 images must run the same Python lines")
+                          "vectorised: 10x10 and 26x26 images must run the same Python lines", diagnose=False)
 
 
 # ==== LeNet in Keras ================================================================================

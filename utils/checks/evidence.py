@@ -1,9 +1,11 @@
 """Evidence: what a student's function returned, written down so a clean process can judge it.
 
-When the grader runs a notebook it sets `COURSE_EVIDENCE` to a file path. Test cells then do not
-judge anything in the student's kernel (where `np.allclose` or the checks themselves may have been
-replaced); they call the student's function on each case and append the outputs to that file.
-The grader regenerates the same cases in its own process and runs the judges there.
+When the grader runs a notebook it sets `COURSE_EVIDENCE`. Test cells then do not judge anything in
+the student's kernel (where `np.allclose` or the checks themselves may have been replaced); they
+call the student's function on each case and send the outputs to the grader's notebook client as a
+display message of type `MIME`, which the client keeps with the cell that sent it (no file: the
+kernel cannot reach what the grader reads). The grader regenerates the same cases in its own
+process and runs the judges there.
 
 The format is JSON lines with arrays as base64 bytes, never pickle: reading evidence must not run
 code the student controls.
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 ENV = "COURSE_EVIDENCE"
+MIME = "application/x-dl-course-evidence"
 MAX_RECORD_BYTES = 64 << 20   # one check's outputs; a larger answer is recorded as an error
 
 # dtype kinds an answer may have: bool, ints, floats, complex, strings (no objects, no structs)
@@ -40,9 +43,9 @@ def encode(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _SAFE_KINDS:
             raise Unencodable(f"an array of dtype {value.dtype}")
-        data = np.ascontiguousarray(value)
+        data = np.ascontiguousarray(value)   # (0-d comes back 1-d: the shape is the value's own)
         return {"array": base64.b64encode(data.tobytes()).decode("ascii"),
-                "dtype": data.dtype.str, "shape": list(data.shape)}
+                "dtype": data.dtype.str, "shape": list(value.shape)}
     if isinstance(value, tuple):
         return {"tuple": [encode(v) for v in value]}
     if isinstance(value, list):
@@ -80,12 +83,12 @@ def decode(obj: Any) -> Any:
 
 
 def recording() -> str | None:
-    """The evidence file when the grader is running this kernel, else None."""
+    """Set when the grader is running this kernel (outputs are then recorded, not judged), else None."""
     return os.environ.get(ENV) or None
 
 
 def record(kind: str, name: str, outputs: list, error: str | None = None) -> None:
-    """Append one check call's evidence: every case's output, or the error that stopped it."""
+    """Send one check call's evidence: every case's output, or the error that stopped it."""
     entry: dict = {"kind": kind, "name": name}
     if error is not None:
         entry["error"] = error
@@ -99,5 +102,5 @@ def record(kind: str, name: str, outputs: list, error: str | None = None) -> Non
     if len(line) > MAX_RECORD_BYTES:
         line = json.dumps({"kind": kind, "name": name,
                            "error": f"{name} returned {len(line) >> 20} MB of output; too large"})
-    with open(recording(), "a", encoding="utf-8") as f:
-        f.write(line + "\n")
+    from IPython.display import publish_display_data
+    publish_display_data({MIME: line})

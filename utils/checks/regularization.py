@@ -9,8 +9,9 @@ kept. TensorFlow and Keras are imported only when a check runs.
 """
 import numpy as np
 
-from ..autodiff import _tf, tf_value_and_grads
+from ..autodiff import tf_value_and_grads
 from ..gradcheck import rel_error
+from .references import reference
 from .core import (Case, CheckFailure, Registry, _preview, expect, expect_array, expect_close,
                    expect_tuple, random_array)
 
@@ -35,76 +36,34 @@ def fresh_running(d: int) -> dict:
     return {"mean": np.zeros(d), "var": np.ones(d)}
 
 
-# ---- references: TensorFlow and Keras -----------------------------------------------------------
+# ---- references: TensorFlow and Keras (computed on the instructor side,
+# autograder/references/regularization.py; a student's kernel has their values for the visible
+# cases only) ----------------------------------------------------------------------------------
 
+@reference
 def tf_penalty(kind: str, W, lam: float, beta: float = 0.0):
     """(penalty, gradient wrt W) of lam * sum(W**2) ("l2"), lam * sum(|W|) ("l1") or the notes'
     elastic net lam * sum(beta * W**2 + |W|) ("elastic"), by TensorFlow ops and autodiff."""
-    tf = _tf()
-
-    def penalty(w):
-        l2, l1 = tf.reduce_sum(tf.square(w)), tf.reduce_sum(tf.abs(w))
-        return {"l2": lam * l2, "l1": lam * l1, "elastic": lam * (beta * l2 + l1)}[kind]
-
-    value, (grad,) = tf_value_and_grads(penalty, [W])
-    return float(value), grad
 
 
+@reference
 def keras_penalty(kind: str, W, lam: float, beta: float = 0.0) -> float:
     """The same penalty from `keras.regularizers` (which stores its factors in float32)."""
-    import keras
-    reg = {"l2": lambda: keras.regularizers.L2(lam), "l1": lambda: keras.regularizers.L1(lam),
-           "elastic": lambda: keras.regularizers.L1L2(l1=lam, l2=lam * beta)}[kind]()
-    return float(reg(_tf().constant(np.asarray(W, dtype=np.float64))))
 
 
+@reference
 def tf_batchnorm(x, gamma, beta, eps: float, dout=None):
-    """Train-mode batch norm by `tf.nn.moments` + `tf.nn.batch_normalization`.
-
-    Returns (out, (x_hat, gamma, std), (mean, var), grads): `grads` are the gradients of
-    sum(out * dout) wrt (x, gamma, beta) by TensorFlow's autodiff (None when dout is None).
-    """
-    tf = _tf()
-
-    def forward(x, g, b):
-        mean, var = tf.nn.moments(x, axes=[0])
-        return tf.nn.batch_normalization(x, mean, var, offset=b, scale=g, variance_epsilon=eps)
-
-    upstream = np.ones(np.shape(x)) if dout is None else np.asarray(dout, dtype=np.float64)
-    out, grads = tf_value_and_grads(forward, [x, gamma, beta], upstream=upstream)
-    mean, var = (t.numpy() for t in tf.nn.moments(tf.constant(np.asarray(x, dtype=np.float64)), axes=[0]))
-    std = tf.sqrt(tf.constant(var) + eps).numpy()
-    x_hat = tf.nn.batch_normalization(tf.constant(np.asarray(x, dtype=np.float64)), mean, var,
-                                      offset=None, scale=None, variance_epsilon=eps).numpy()
-    return out, (x_hat, np.array(gamma, dtype=np.float64), std), (mean, var), (None if dout is None else tuple(grads))
+    """Train-mode batch norm by TensorFlow: (out, (x_hat, gamma, std), (mean, var), grads of sum(out * dout) or None)."""
 
 
+@reference
 def tf_batchnorm_frozen_stats_grads(x, gamma, beta, eps: float, dout):
-    """Gradients of batch norm when the batch mean and variance are (wrongly) held constant:
-    what a backward pass that forgets that every x_i moves the mean and the variance returns."""
-    tf = _tf()
-
-    def forward(x, g, b):
-        mean, var = tf.nn.moments(x, axes=[0])
-        mean, var = tf.stop_gradient(mean), tf.stop_gradient(var)
-        return tf.nn.batch_normalization(x, mean, var, offset=b, scale=g, variance_epsilon=eps)
-
-    return tuple(tf_value_and_grads(forward, [x, gamma, beta], upstream=np.asarray(dout, dtype=np.float64))[1])
+    """Batch norm's gradients by TensorFlow with the batch mean and variance (wrongly) held constant."""
 
 
+@reference
 def keras_batchnorm(x, gamma, beta, running: dict, *, training: bool, momentum: float, eps: float):
-    """One call of `keras.layers.BatchNormalization` (float64) set to gamma, beta and the given
-    moving averages. Returns (out, {"mean": moving_mean, "var": moving_variance} after the call)."""
-    import keras
-    x = np.asarray(x, dtype=np.float64)
-    layer = keras.layers.BatchNormalization(momentum=momentum, epsilon=eps, dtype="float64")
-    layer.build((None, x.shape[1]))
-    layer.gamma.assign(gamma)
-    layer.beta.assign(beta)
-    layer.moving_mean.assign(running["mean"])
-    layer.moving_variance.assign(running["var"])
-    out = np.asarray(layer(x, training=training))
-    return out, {"mean": np.asarray(layer.moving_mean.numpy()), "var": np.asarray(layer.moving_variance.numpy())}
+    """One call of `keras.layers.BatchNormalization` (float64): (out, the new {"mean", "var"} moving averages)."""
 
 
 # ---- judges: penalties --------------------------------------------------------------------------
@@ -147,22 +106,9 @@ def _close_or_explain(what: str, got, expected, slips=(), advice: str = "") -> N
         raise CheckFailure(f"{exc}\n  {hint}".rstrip()) from None
 
 
+@reference
 def penalty_slips(kind: str, W, lam: float, beta: float = 0.0):
     """Common slips as (their (value, gradient), advice)."""
-    W = np.asarray(W, dtype=np.float64)
-    sq, ab, sign = float(np.sum(W ** 2)), float(np.sum(np.abs(W))), np.sign(W)
-    if kind == "l2":
-        return [((lam * sq / 2, lam * W), PENALTY_CONVENTION),
-                ((lam * sq, lam * W), PENALTY_CONVENTION),
-                ((lam * np.sqrt(sq), None), "That is lam times the norm ||W||; the L2 penalty uses the "
-                                            "squared norm, lam * sum(w**2).")]
-    if kind == "l1":
-        at_zero = lam * np.where(W == 0, 1.0, sign)
-        return [((None, at_zero), L1_AT_ZERO), ((None, lam * np.where(W == 0, -1.0, sign)), L1_AT_ZERO),
-                ((lam * sq, 2 * lam * W), "That is the L2 penalty: L1 sums |w|.")]
-    return [((lam * (sq + beta * ab), lam * (2 * W + beta * sign)), ELASTIC_FORM),
-            ((lam * beta * sq + ab, 2 * lam * beta * W + sign), ELASTIC_FORM),
-            ((lam * (beta * sq / 2 + ab), lam * (beta * W + sign)), PENALTY_CONVENTION)]
 
 
 def judge_penalty(name: str, kind: str, W, lam: float, beta: float = 0.0, *, numeric=None):

@@ -22,6 +22,7 @@ import os
 import numpy as np
 
 from .core import Case, CheckFailure, Registry, _preview, expect, expect_array, expect_tuple
+from .references import reference
 
 checks = Registry("10_transfer")
 
@@ -220,39 +221,18 @@ def _build_transfer_model():
 ONE_CYCLE_DEFAULTS = {"pct_start": 0.25, "div": 25.0, "div_final": 1e5, "moms": (0.95, 0.85, 0.95)}
 
 
-def _keras_cosine(a, b, span, t):
-    """From a (t = 0) to b (t = span) along a half cosine: Keras' CosineDecay(a, span, alpha=b/a)."""
-    import keras
-    f64 = np.float64
-    return float(keras.optimizers.schedules.CosineDecay(f64(a), f64(span), alpha=f64(b) / f64(a))(f64(t)))
+# The references are computed on the instructor side (autograder/references/transfer.py); a
+# student's kernel has their values for the visible cases only.
 
-
+@reference
 def keras_one_cycle(steps, total_steps, lr_max, pct_start=0.25, div=25.0, div_final=1e5,
                     moms=(0.95, 0.85, 0.95)):
-    """fastai's one-cycle schedule composed of `keras.optimizers.schedules.CosineDecay` pieces in
-    float64: (learning rates, momenta), arrays shaped like `steps`."""
-    steps = np.asarray(steps, dtype=np.float64)
-    warm, anneal = pct_start * total_steps, (1 - pct_start) * total_steps
-    lrs, ms = [], []
-    for s in steps.ravel():
-        if min(s / total_steps, 1.0) < pct_start:
-            lrs.append(_keras_cosine(lr_max / div, lr_max, warm, s))
-            ms.append(_keras_cosine(moms[0], moms[1], warm, s))
-        else:
-            lrs.append(_keras_cosine(lr_max, lr_max / div_final, anneal, s - warm))
-            ms.append(_keras_cosine(moms[1], moms[2], anneal, s - warm))
-    return np.array(lrs).reshape(steps.shape), np.array(ms).reshape(steps.shape)
+    """fastai's one-cycle schedule from `keras.optimizers.schedules.CosineDecay` pieces in float64: (learning rates, momenta)."""
 
 
+@reference
 def _keras_linear_warmup(steps, total_steps, lr_max, pct_start, div, div_final):
     """The slip of a straight warm-up (Keras' CosineDecay(warmup_target=...)), for the hint."""
-    import keras
-    f64 = np.float64
-    warm = pct_start * total_steps
-    sched = keras.optimizers.schedules.CosineDecay(
-        f64(lr_max / div), f64((1 - pct_start) * total_steps), alpha=f64(1 / div_final),
-        warmup_target=f64(lr_max), warmup_steps=f64(warm))
-    return np.array([float(sched(f64(s))) for s in np.asarray(steps, dtype=np.float64).ravel()])
 
 
 #: Both sides compute in float64, the same half cosines in another order, so they differ by
