@@ -253,6 +253,42 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
         "except OSError as e:\n    print('disk full after', written >> 20, 'MB', type(e).__name__)\n"
         "for j in range(k + 1):\n    os.remove(f'fill{j}.bin')\nprint('uid', os.getuid())"))
     add("root-in-disguise", nb, Expected(FULL, "", "correct answers; reads root-only files and fills the disk"))
+
+    # ---- attacks on the grader's memory and disk (found by red-teaming; each once took gigabytes) ----
+    send = ("def _send(msg_type, content, buffers=None):\n    k = get_ipython().kernel\n"
+            "    k.session.send(k.iopub_socket, msg_type, content, parent=k.get_parent(), buffers=buffers,\n"
+            "                   ident=k._topic(msg_type))\n")
+    nb = sol()
+    _insert_after(nb, "test_one_hot", _code(
+        "from IPython.display import display, update_display\nfor i in range(400):\n"
+        "    display({'text/plain': 'x'}, raw=True, display_id='amp')\n"
+        "update_display({'text/plain': 'A' * (1 << 20)}, raw=True, display_id='amp')"))
+    add("display-updates", nb, Expected(FULL, "", "400 outputs sharing a display id, then a 1 MB update "
+                                                  "of them all (400 MB past the output cap)"))
+
+    nb = sol()
+    _insert_after(nb, "test_one_hot", _code(
+        send + "import numpy as np\n_send('display_data', {'data': {'text/plain': 'small'}, 'metadata': {}},\n"
+        "      buffers=[memoryview(np.zeros(120 << 20, np.uint8))])\n"
+        "_send('display_data', {'data': {'text/plain': 'B' * (120 << 20)}, 'metadata': {}})\nprint('sent')"))
+    add("huge-messages", nb, Expected(FULL, "", "messages of 120 MB, past the per-message cap"))
+
+    nb = sol()
+    _insert_after(nb, "test_one_hot", _code(
+        send + "import numpy as np, uuid\nbuf = memoryview(np.zeros(60 << 20, np.uint8))\nfor i in range(5):\n"
+        "    _send('comm_open', {'comm_id': uuid.uuid4().hex, 'target_name': 'jupyter.widget',\n"
+        "          'data': {'state': {'_model_name': 'X', '_model_module': 'x'}, 'buffer_paths': [['b']]}},\n"
+        "          buffers=[buf])\nprint('sent')"))
+    add("widget-state", nb, Expected(FULL, "", "widget messages whose state the notebook client would keep"))
+
+    nb = sol()
+    _set_answer(nb, "one_hot", (
+        "from IPython.display import publish_display_data\nfrom utils.checks.evidence import MIME\n"
+        "_pad = '{\"kind\": \"visible\", \"name\": \"one_hot\", \"pad\": [' + '{},' * 10_000_000 + '{}]}'\n"
+        + _answer(nb, "one_hot").replace("def one_hot(", "def _one_hot(", 1) +
+        "\ndef one_hot(*args, **kwargs):\n    publish_display_data({MIME: _pad})\n    return _one_hot(*args, **kwargs)"))
+    add("evidence-bomb", nb, Expected(FULL, "", "correct answers; each also sends 30 MB of evidence that "
+                                                "would take 25 times that once parsed"))
     return out
 
 

@@ -5,18 +5,21 @@ Accepted shapes (detected in this order):
 - a folder per student, e.g. notebooks downloaded from Colab: `DIR/<student>/<any name>.ipynb`;
 - a flat folder, or a `.zip` downloaded from an LMS, with the student id in each file name:
   by default the part before the first `_` (`kim01_01_perceptron.ipynb` -> `kim01`); pass
-  `id_pattern`, a regex with a `student` group, for other schemes.
+  `id_pattern`, a regex with a `student` group, for other schemes. In a zip whose members are in
+  folders, the folder names the student.
 A renamed notebook is fine; where a student has several files, the one named after the
 assignment wins, else the newest, and the others are reported.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 DEFAULT_ID = r"^(?P<student>[^_]+)_"
 MAX_FILE_BYTES = 100 << 20   # a notebook with its outputs; anything larger is not graded
@@ -36,23 +39,38 @@ def safe_id(name: str) -> str:
     return _SAFE.sub("-", name).strip("-.") or "unknown"
 
 
-def _pick(student: str, files: list[tuple[str, bytes, float]], assignment: str) -> Submission:
-    """One submission from a student's files: (name, content, mtime)."""
+def _pick(student: str, files: list[tuple[str, Callable, float]], assignment: str) -> Submission:
+    """One submission from a student's files, (name, read, mtime): only the chosen one is read."""
     def rank(f):
         name = Path(f[0]).name
         return (assignment in name, name.endswith(".ipynb"), f[2])
     files = sorted(files, key=rank)
-    name, raw, _ = files[-1]
+    name, read, _ = files[-1]
     note = f"{len(files)} files; graded {Path(name).name}" if len(files) > 1 else ""
+    raw = read()
     if isinstance(raw, str):   # (the reason it could not be read)
         return Submission(safe_id(student), b"", name, note, problem=raw)
     return Submission(safe_id(student), raw, name, note)
 
 
+class Collision(ValueError):
+    """Two submissions map to one student id: grading them would merge two students."""
+
+
 def collect(path: Path, assignment: str, id_pattern: str = DEFAULT_ID) -> list[Submission]:
-    path = Path(path)
+    subs = _collect(Path(path), assignment, id_pattern)
+    by_id: dict[str, Submission] = {}
+    for sub in subs:
+        if sub.student in by_id:
+            raise Collision(f"{by_id[sub.student].origin} and {sub.origin} both map to student id "
+                            f"{sub.student!r}: rename one (or pass --id-pattern) so that no two students merge")
+        by_id[sub.student] = sub
+    return subs
+
+
+def _collect(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
     if path.is_file() and zipfile.is_zipfile(path):
-        return _flat(_zip_members(path), assignment, id_pattern)
+        return _zipped(path, assignment, id_pattern)
     if not path.is_dir():
         raise FileNotFoundError(f"no folder or zip file at {path}")
     # (a linked folder is not followed: it could lead to another student's work or the instructor's)
@@ -69,16 +87,17 @@ def _real_dir(p: Path) -> bool:
     return p.is_dir() and not p.is_symlink()
 
 
-def _files(folder: Path) -> list[tuple[str, bytes | str, float]]:
-    """The files of a folder: (name, content or why it cannot be read, mtime). Submissions may come
-    from students' own hands (an exchange, an upload): a symlink, a FIFO or a device is not read
-    (it could point at the instructor's files or block for ever), nor is a file past the size cap."""
+def _files(folder: Path) -> list[tuple[str, Callable, float]]:
+    """The files of a folder: (name, a function reading its content or saying why it cannot be
+    read, mtime). Submissions may come from students' own hands (an exchange, an upload): a
+    symlink, a FIFO or a device is not read (it could point at the instructor's files or block for
+    ever), nor is a file past the size cap."""
     out = []
     for f in sorted(folder.iterdir()):
         if f.name.startswith(".") or f.is_dir():
             continue
         info = f.lstat()
-        out.append((str(f), _read_regular(f, info), info.st_mtime))
+        out.append((str(f), functools.partial(_read_regular, f, info), info.st_mtime))
     return out
 
 
@@ -97,23 +116,36 @@ def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
         return f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
 
 
-def _zip_members(path: Path) -> list[tuple[str, bytes, float]]:
-    out = []
+def _zipped(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
+    """An LMS zip: a member in a folder belongs to that folder's student (the file name inside is
+    the student's own choice, and could name someone else); a member at the top is named by
+    `id_pattern`."""
+    in_folders: dict[str, list] = {}
+    top: list = []
     with zipfile.ZipFile(path) as z:
         for info in z.infolist():
-            name = Path(info.filename).name
-            if info.is_dir() or name.startswith(".") or "__MACOSX" in info.filename:
+            parts = Path(info.filename).parts
+            if info.is_dir() or parts[-1].startswith(".") or "__MACOSX" in parts:
                 continue
-            if info.file_size > MAX_FILE_BYTES:
-                out.append((name, f"the file is {info.file_size >> 20} MB unpacked, over the "
-                                  f"{MAX_FILE_BYTES >> 20} MB limit: not read", float(len(out))))
-                continue
-            with z.open(info) as member:   # (read no more than the cap, whatever the header says)
-                out.append((name, member.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES], float(len(out))))
-    return out
+            member = (parts[-1], functools.partial(_read_member, path, info), float(len(top) + len(in_folders)))
+            if len(parts) > 1:
+                in_folders.setdefault(parts[0], []).append(member)
+            else:
+                top.append(member)
+    return _flat(top, assignment, id_pattern) + [_pick(s, fs, assignment) for s, fs in sorted(in_folders.items())]
 
 
-def _flat(files: list[tuple[str, bytes, float]], assignment: str, id_pattern: str) -> list[Submission]:
+def _read_member(path: Path, info: zipfile.ZipInfo) -> bytes | str:
+    if info.file_size > MAX_FILE_BYTES:
+        return f"the file is {info.file_size >> 20} MB unpacked, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
+    with zipfile.ZipFile(path) as z, z.open(info) as member:   # (no more than the cap, whatever the header says)
+        data = member.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return f"the file unpacks to more than the {MAX_FILE_BYTES >> 20} MB limit: not read"
+    return data
+
+
+def _flat(files: list[tuple[str, Callable, float]], assignment: str, id_pattern: str) -> list[Submission]:
     pattern = re.compile(id_pattern)
     by_student: dict[str, list] = {}
     for f in files:

@@ -47,6 +47,7 @@ INSIDE = "/job"           # where the job's folders appear inside the sandbox
 FIRST_UID = 61000         # the kernels' host uids when the grader runs as root (no user has them)
 UID_SLOTS = 1000
 HIDDEN_INPUTS = "hidden_inputs.json"
+MAX_MESSAGE_BYTES = 96 << 20   # one message from the kernel; ZeroMQ drops a larger one unread
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,14 @@ def _kernel_manager_class():
 
         interrupt_kernel = _async_interrupt_kernel   # (an AsyncKernelManager's methods are coroutines)
 
+        def client(self, **kwargs):
+            # The notebook client's sockets (a context of their own) drop a message past the cap
+            # before it is read into the worker's memory.
+            import zmq
+            kc = super().client(**kwargs)
+            kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            return kc
+
     return SandboxedKernelManager
 
 
@@ -348,13 +357,14 @@ class Sandbox:
                                      connection_file=str(self.job / "connection.json"))
         km.box = self
         km.cache_ports = False
-        # A message larger than this is dropped by ZeroMQ before it is read into memory.
-        km.context.setsockopt(zmq.MAXMSGSIZE, (96 << 20))
+        km.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.client = CappedClient(nbformat.v4.new_notebook(), km=km, allow_errors=True,
                                    interrupt_on_timeout=False, kernel_name="python3",
                                    # a tag no student can guess (the default would let them skip cells)
                                    skip_cells_with_tag="grader-never-skips-7c1e",
-                                   shutdown_kernel="immediate", startup_timeout=120)
+                                   shutdown_kernel="immediate", startup_timeout=120,
+                                   # (widgets' state is kept whole in memory: a grader needs none)
+                                   store_widget_state=False)
         self.cgroup = _Cgroup(self.job.name, self.limits)
         limits = self.limits
 

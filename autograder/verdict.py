@@ -15,7 +15,7 @@ import nbformat
 
 from utils.checks import find as find_visible
 from utils.checks.core import CheckFailure, judge_output
-from utils.checks.evidence import decode
+from utils.checks.evidence import MAX_RECORD_BYTES, decode
 
 from . import hidden
 
@@ -42,6 +42,8 @@ def read_records(lines: list) -> list[dict]:
     not a well-formed record (not text, not JSON, nested past Python's limit) is ignored."""
     records = []
     for line in lines:
+        if not isinstance(line, str) or len(line) > MAX_RECORD_BYTES or _containers(line) > MAX_CONTAINERS:
+            continue   # (a legitimate record holds its arrays as text: few brackets, bounded size)
         try:
             rec = json.loads(line)
         except (TypeError, ValueError, RecursionError):
@@ -49,6 +51,14 @@ def read_records(lines: list) -> list[dict]:
         if isinstance(rec, dict):
             records.append(rec)
     return records
+
+
+# JSON of many empty containers ("[{},{},...]") takes ~25 times its size in memory once parsed
+MAX_CONTAINERS = 100_000
+
+
+def _containers(line: str) -> int:
+    return line.count("{") + line.count("[")
 
 
 def _reason(message: str) -> str:

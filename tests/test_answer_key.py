@@ -44,20 +44,29 @@ def test_no_public_callable_of_the_wheel_passes_an_exercise(wheel, tmp_path):
     assert found == [f"PASSES 03_softmax softmax {module}.softmax"], found
 
 
-def test_a_reference_answers_nothing_but_the_visible_cases():
-    """In a student's kernel (stored values only) a reference raises for inputs of its own."""
-    from utils.checks.softmax import tf_softmax
+def test_a_reference_answers_only_the_checks_and_only_their_inputs():
+    """In a student's kernel (stored values only) a reference raises when a notebook calls it, even
+    on a visible case's inputs, and when a check asks it about inputs of its own."""
+    from utils.checks.core import _serving_checks
+    from utils.checks.softmax import ANIMAL_SCORES, tf_softmax
     assert np.allclose(tf_softmax(np.array([0.0, np.log(3.0)])), [0.25, 0.75])   # live here
-    with references.stored_only(), pytest.raises(NoStoredValue):
-        tf_softmax(np.array([0.0, np.log(3.0)]))
+    with references.stored_only():
+        with pytest.raises(NoStoredValue):
+            tf_softmax(ANIMAL_SCORES.copy())
+        with _serving_checks():
+            assert np.allclose(tf_softmax(ANIMAL_SCORES.copy()).sum(axis=1), 1.0)
+            with pytest.raises(NoStoredValue):
+                tf_softmax(np.array([0.0, np.log(3.0)]))
 
 
 @pytest.mark.parametrize("assignment", build.assignment_ids(graded=True))
 def test_stored_values_are_what_the_references_compute(assignment):
     """As release/ is checked against source/: the committed values are reproduced from the
-    solutions. To 1e-12 relative: TensorFlow may sum in another order from one run to the next
-    (threads), which moves a float64 result in its last bits, far below the checks' 1e-7."""
-    for file, names in record(assignment).items():
+    solutions (the values the right answers' checks ask for; the near misses' hint values come
+    from the same references). To 1e-12 relative: TensorFlow may sum in another order from one
+    run to the next (threads), which moves a float64 result in its last bits, far below the
+    checks' 1e-7."""
+    for file, names in record(assignment, near_misses=False).items():
         committed = json.loads((references.STORE / f"{file}.json").read_text(encoding="utf-8"))
         for name, values in names.items():
             for key, value in values.items():
@@ -96,11 +105,12 @@ def _nudged(value):
 @pytest.mark.parametrize("assignment", build.assignment_ids(graded=True))
 def test_a_right_answer_passes_on_stored_values_alone(assignment):
     """A student's kernel has only the stored values: the reference answers pass every visible
-    check there, and so does an answer equal to them up to rounding (no stored value depends on
-    the student's output)."""
+    check there, and an answer equal to them up to rounding never asks for a value that is not
+    stored (no stored value depends on the student's output; a judge stricter than rounding may
+    still refuse it)."""
     from autograder.solutions import load_answers
     from utils.checks import registries
-    from utils.checks.core import call_student, judge_output
+    from utils.checks.core import CheckFailure, call_student, judge_output
     answers = load_answers(assignment)
     registry = next(r for r in registries() if r.assignment == assignment)
     with references.stored_only():
@@ -109,4 +119,7 @@ def test_a_right_answer_passes_on_stored_values_alone(assignment):
             for i, case in enumerate(cases):
                 out = call_student(name, answers[name], case)
                 judge_output(name, case, out, i, len(cases))
-                judge_output(name, case, _nudged(out), i, len(cases))
+                try:
+                    judge_output(name, case, _nudged(out), i, len(cases))
+                except CheckFailure:
+                    pass

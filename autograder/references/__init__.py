@@ -57,9 +57,10 @@ def _variants(out, depth: int = 0):
                 yield {**out, k: w}
 
 
-def record(assignment: str) -> dict:
-    """Run the visible checks of `assignment` on its reference answers (each must pass), and on
-    wrong answers near them and the sample half-right answers; return the references' values."""
+def record(assignment: str, *, near_misses: bool = True) -> dict:
+    """Run the visible checks of `assignment` on its reference answers (each must pass), and (with
+    `near_misses`) on wrong answers near them and the sample half-right answers; return the
+    references' values."""
     from utils.checks import registries
     from utils.checks.core import judge_output
 
@@ -76,7 +77,7 @@ def record(assignment: str) -> dict:
             pass
     declared._start_recording()   # (before the cases are made: making some asks the references)
     try:
-        calls = _outputs(registry, answers, half_right)
+        calls = _outputs(registry, answers, half_right if near_misses else None)
         # every right answer first (a judge may remember what it saw first), then the wrong ones
         for name, i, cases, out, _ in calls:
             judge_output(name, cases[i], out, i, len(cases))   # the reference answer must pass
@@ -91,7 +92,7 @@ def record(assignment: str) -> dict:
     return values
 
 
-def _outputs(registry, answers: dict, half_right: dict) -> list:
+def _outputs(registry, answers: dict, half_right: dict | None) -> list:
     """(exercise, case index, cases, the right output, wrong outputs near it) for every case."""
     from utils.checks.core import call_student
     calls = []
@@ -99,6 +100,9 @@ def _outputs(registry, answers: dict, half_right: dict) -> list:
         cases = registry.cases(name)
         for i, case in enumerate(cases):
             out = call_student(name, answers[name], case)
+            if half_right is None:
+                calls.append((name, i, cases, out, []))
+                continue
             wrong = list(_variants(out))
             if half_right.get(name) is not answers[name]:
                 try:

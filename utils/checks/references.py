@@ -6,7 +6,8 @@ computes on the same inputs. Shipping those references to students would hand th
 signature, with `@reference`; its implementation lives on the instructor side
 (`autograder/references/`). Its values for the visible cases are computed when the course is built
 and committed in `expected/<module>.json` (as CS231n ships `correct_out`); in a student's kernel a
-reference answers only for those inputs, and raises `NoStoredValue` for any other.
+reference answers only for those inputs, and only while a check makes its cases or judges an
+answer (utils.checks.core): called from a notebook, it raises `NoStoredValue`.
 
 On the instructor side (the grader, the build, the tests) `autograder.references` registers the
 implementations and every call computes the value: hidden cases, whose inputs are never stored,
@@ -17,6 +18,7 @@ encoding (JSON, never pickle).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -33,6 +35,7 @@ _implementations: dict[str, Callable] = {}   # reference name -> implementation 
 _live_package: str | None = None             # where implementations are imported from, if anywhere
 _stored: dict[str, dict] = {}                # file name -> {reference name: {fingerprint: value}}
 _recording: dict | None = None               # while building: {file: {name: {fingerprint: value}}}
+_serving = 0                                 # > 0 while a check makes cases or judges (core.py)
 
 
 class NoStoredValue(LookupError):
@@ -107,6 +110,9 @@ def _implementation(name: str) -> Callable | None:
 
 
 def _lookup(name: str, args: tuple, kwargs: dict):
+    if not _serving:
+        raise NoStoredValue(f"{name.rsplit('.', 1)[-1]} answers only the checks themselves (the references "
+                            f"stay with the instructor)")
     file = _file_of(name)
     if file not in _stored:
         path = STORE / f"{file}.json"
@@ -116,6 +122,17 @@ def _lookup(name: str, args: tuple, kwargs: dict):
     except (KeyError, TypeError):
         raise NoStoredValue(f"{name.rsplit('.', 1)[-1]} has stored values for the visible checks' inputs only "
                             f"(the references themselves stay with the instructor)") from None
+
+
+@contextlib.contextmanager
+def _serving_checks():
+    """Stored values are served within the block (a check making its cases or judging)."""
+    global _serving
+    _serving += 1
+    try:
+        yield
+    finally:
+        _serving -= 1
 
 
 # ---- the instructor side's hooks (autograder.references; private: not for notebooks) ---------------------------------------
