@@ -6,7 +6,7 @@ Accepted shapes (detected in this order):
 - a flat folder, or a `.zip` downloaded from an LMS, with the student id in each file name:
   by default the part before the first `_` (`kim01_01_perceptron.ipynb` -> `kim01`); pass
   `id_pattern`, a regex with a `student` group, for other schemes. In a zip whose members are in
-  folders, the folder names the student.
+  folders (below any one folder wrapping it all), the folder names the student.
 A renamed notebook is fine; where a student has several files, the one named after the
 assignment wins, else the newest, and the others are reported.
 """
@@ -119,19 +119,18 @@ def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
 def _zipped(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
     """An LMS zip: a member in a folder belongs to that folder's student (the file name inside is
     the student's own choice, and could name someone else); a member at the top is named by
-    `id_pattern`."""
+    `id_pattern`. A folder that wraps the whole zip is not a student."""
+    with zipfile.ZipFile(path) as z:
+        members = [(Path(info.filename).parts, info) for info in z.infolist() if not info.is_dir()]
+    members = [(parts, info) for parts, info in members
+               if not parts[-1].startswith(".") and "__MACOSX" not in parts]
+    while members and all(len(parts) > 1 and parts[0] == members[0][0][0] for parts, _ in members):
+        members = [(parts[1:], info) for parts, info in members]
     in_folders: dict[str, list] = {}
     top: list = []
-    with zipfile.ZipFile(path) as z:
-        for info in z.infolist():
-            parts = Path(info.filename).parts
-            if info.is_dir() or parts[-1].startswith(".") or "__MACOSX" in parts:
-                continue
-            member = (parts[-1], functools.partial(_read_member, path, info), float(len(top) + len(in_folders)))
-            if len(parts) > 1:
-                in_folders.setdefault(parts[0], []).append(member)
-            else:
-                top.append(member)
+    for k, (parts, info) in enumerate(members):
+        member = (parts[-1], functools.partial(_read_member, path, info), float(k))
+        (in_folders.setdefault(parts[0], []) if len(parts) > 1 else top).append(member)
     return _flat(top, assignment, id_pattern) + [_pick(s, fs, assignment) for s, fs in sorted(in_folders.items())]
 
 

@@ -2,6 +2,7 @@
 import sqlite3
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,22 @@ def test_intake_reads_flat_folders_zips_and_colab_downloads(course_and_class, tm
 
     custom = intake.collect(flat, "01_perceptron", id_pattern=r"^[a-z]+(?P<student>\d+)_")
     assert [s.student for s in custom] == ["01", "02"]
+
+
+def test_intake_never_merges_two_students(course_and_class, tmp_path):
+    """In a zip of folders the folder names the student (a file inside named after someone else
+    changes nothing), and two submissions that map to one id stop intake with both names."""
+    root, _ = course_and_class
+    nb = (root / "incoming" / "sample-solution" / "01_perceptron" / "01_perceptron.ipynb").read_bytes()
+    with zipfile.ZipFile(tmp_path / "folders.zip", "w") as z:
+        z.writestr("Victim Kim_1001_assignsubmission_file/01_perceptron.ipynb", nb)
+        z.writestr("Mallory Lee_1002_assignsubmission_file/Victim Kim_01_perceptron.ipynb", nb)
+    got = intake.collect(tmp_path / "folders.zip", "01_perceptron")
+    assert [(s.student, Path(s.origin).name) for s in got] == [
+        ("Mallory-Lee_1002_assignsubmission_file", "Victim Kim_01_perceptron.ipynb"),
+        ("Victim-Kim_1001_assignsubmission_file", "01_perceptron.ipynb")]
+    with zipfile.ZipFile(tmp_path / "clash.zip", "w") as z:
+        z.writestr("kim 01_01_perceptron.ipynb", nb)
+        z.writestr("kim-01_01_perceptron.ipynb", nb)
+    with pytest.raises(intake.Collision, match="kim 01_01_perceptron.ipynb and kim-01_01_perceptron.ipynb"):
+        intake.collect(tmp_path / "clash.zip", "01_perceptron")

@@ -13,21 +13,23 @@ def tf_softmax(scores) -> np.ndarray:
     return tf.nn.softmax(tf.constant(np.asarray(scores, dtype=np.float64)), axis=-1).numpy()
 
 
+def _mean_loss_and_grad(per_example, x):
+    """(the mean of TensorFlow's per-example loss at `x`, its gradient wrt `x` by autodiff)."""
+    tf = _tf()
+    loss, (grad,) = tf_value_and_grads(lambda v: tf.reduce_mean(per_example(v)), [x])
+    return float(loss), grad
+
+
 @implements(public.tf_cross_entropy)
 def tf_cross_entropy(scores, y):
     tf = _tf()
     labels = tf.constant(np.asarray(y, dtype=np.int64))
-    loss, (grad,) = tf_value_and_grads(
-        lambda s: tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=s)),
-        [scores])
-    return float(loss), grad
+    return _mean_loss_and_grad(lambda s: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=s),
+                               scores)
 
 
 @implements(public.tf_binary_cross_entropy)
 def tf_binary_cross_entropy(logits, y):
     tf = _tf()
     labels = tf.constant(np.asarray(y, dtype=np.float64))
-    loss, (grad,) = tf_value_and_grads(
-        lambda z: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=z)),
-        [logits])
-    return float(loss), grad
+    return _mean_loss_and_grad(lambda z: tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=z), logits)
