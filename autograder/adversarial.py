@@ -289,6 +289,13 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
         "\ndef one_hot(*args, **kwargs):\n    publish_display_data({MIME: _pad})\n    return _one_hot(*args, **kwargs)"))
     add("evidence-bomb", nb, Expected(FULL, "", "correct answers; each also sends 30 MB of evidence that "
                                                 "would take 25 times that once parsed"))
+
+    nb = sol()
+    _set_answer(nb, "one_hot", _answer(nb, "one_hot") + (
+        "\nimport numpy as np\n_one_hot = one_hot\ndef one_hot(*args, **kwargs):\n"
+        "    encoded, vocabulary = _one_hot(*args, **kwargs)\n    return encoded, np.zeros(10_000_000, np.int8)"))
+    add("huge-wrong-output", nb, Expected(FULL - 3, "far more than", "a wrong output of 10 million elements "
+                                                                      "(a judge quoting it took 8 GB)"))
     return out
 
 

@@ -129,7 +129,7 @@ def _zipped(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
     in_folders: dict[str, list] = {}
     top: list = []
     for k, (parts, info) in enumerate(members):
-        member = (parts[-1], functools.partial(_read_member, path, info), float(k))
+        member = (info.filename, functools.partial(_read_member, path, info), float(k))
         (in_folders.setdefault(parts[0], []) if len(parts) > 1 else top).append(member)
     return _flat(top, assignment, id_pattern) + [_pick(s, fs, assignment) for s, fs in sorted(in_folders.items())]
 
@@ -137,8 +137,11 @@ def _zipped(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
 def _read_member(path: Path, info: zipfile.ZipInfo) -> bytes | str:
     if info.file_size > MAX_FILE_BYTES:
         return f"the file is {info.file_size >> 20} MB unpacked, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
-    with zipfile.ZipFile(path) as z, z.open(info) as member:   # (no more than the cap, whatever the header says)
-        data = member.read(MAX_FILE_BYTES + 1)
+    try:
+        with zipfile.ZipFile(path) as z, z.open(info) as member:   # (no more than the cap, whatever the header says)
+            data = member.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        return f"the file could not be unpacked ({type(exc).__name__}: {exc})"
     if len(data) > MAX_FILE_BYTES:
         return f"the file unpacks to more than the {MAX_FILE_BYTES >> 20} MB limit: not read"
     return data

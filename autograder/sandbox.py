@@ -47,7 +47,8 @@ INSIDE = "/job"           # where the job's folders appear inside the sandbox
 FIRST_UID = 61000         # the kernels' host uids when the grader runs as root (no user has them)
 UID_SLOTS = 1000
 HIDDEN_INPUTS = "hidden_inputs.json"
-MAX_MESSAGE_BYTES = 96 << 20   # one message from the kernel; ZeroMQ drops a larger one unread
+MAX_MESSAGE_BYTES = 24 << 20   # one message from the kernel; ZeroMQ drops a larger one unread
+MAX_QUEUED_MESSAGES = 32       # read but not yet handled: with the cap above, at most 768 MB
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,7 @@ def _kernel_manager_class():
             import zmq
             kc = super().client(**kwargs)
             kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            kc.context.setsockopt(zmq.RCVHWM, MAX_QUEUED_MESSAGES)
             return kc
 
     return SandboxedKernelManager

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 import nbformat
+import numpy as np
 
 from utils.checks import find as find_visible
 from utils.checks.core import CheckFailure, judge_output
@@ -53,6 +54,20 @@ def read_records(lines: list) -> list[dict]:
     return records
 
 
+MAX_OUTPUT_ELEMENTS = 2_000_000   # in one array of an output: the largest case needs ~130 000
+MAX_MESSAGE_CHARS = 4_000          # what a verdict says
+
+
+def _elements(value) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, (tuple, list)):
+        return max((_elements(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return max((_elements(v) for v in value.values()), default=0)
+    return 1
+
+
 # JSON of many empty containers ("[{},{},...]") takes ~25 times its size in memory once parsed
 MAX_CONTAINERS = 100_000
 
@@ -82,6 +97,10 @@ def judge_call(kind: str, name: str, records: list[dict]) -> tuple[bool, str, st
         outputs = [decode(o) for o in rec["outputs"]]
     except Exception:
         return False, "bad evidence", f"{prefix}the outputs of {name} could not be read"
+    largest = max((_elements(o) for o in outputs), default=0)
+    if largest > MAX_OUTPUT_ELEMENTS:   # (a judge's message about it would take gigabytes to write)
+        return False, "wrong answer", (f"{prefix}{name} returned an array of {largest} elements, far more "
+                                       f"than any case asks for")
     registry = hidden.find(name) if kind == "hidden" else find_visible(name)
     cases = registry.cases(name)
     if len(outputs) != len(cases):
@@ -114,6 +133,8 @@ def judge_notebook(executed, cells: list[dict], stopped: str = "") -> list[CellV
                 ok, why, message = judge_call(kind, name, records)
             except Exception as exc:   # evidence odd enough to trip the reading itself
                 ok, why, message = False, "bad evidence", f"{name}: the recorded outputs could not be read ({type(exc).__name__})"
+            if len(message) > MAX_MESSAGE_CHARS:
+                message = message[:MAX_MESSAGE_CHARS] + " [...]"
             if ok:
                 lines.append(message)
                 continue

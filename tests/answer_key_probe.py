@@ -25,7 +25,7 @@ from utils.checks import registries  # noqa: E402
 from utils.checks.core import call_student, judge_output  # noqa: E402
 from utils.data import use_offline_cache  # noqa: E402
 
-CALL_LIMIT = 3   # s for one call: an answer to these cases returns in milliseconds
+CALL_LIMIT = 1   # s for one call: an answer to these cases returns in milliseconds
 
 
 class TooSlow(BaseException):
