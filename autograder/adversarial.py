@@ -284,10 +284,10 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
     nb = sol()
     _set_answer(nb, "one_hot", (
         "from IPython.display import publish_display_data\nfrom utils.checks.evidence import MIME\n"
-        "_pad = '{\"kind\": \"visible\", \"name\": \"one_hot\", \"pad\": [' + '{},' * 10_000_000 + '{}]}'\n"
+        "_pad = '{\"kind\": \"visible\", \"name\": \"one_hot\", \"pad\": [' + '{},' * 6_000_000 + '{}]}'\n"
         + _answer(nb, "one_hot").replace("def one_hot(", "def _one_hot(", 1) +
         "\ndef one_hot(*args, **kwargs):\n    publish_display_data({MIME: _pad})\n    return _one_hot(*args, **kwargs)"))
-    add("evidence-bomb", nb, Expected(FULL, "", "correct answers; each also sends 30 MB of evidence that "
+    add("evidence-bomb", nb, Expected(FULL, "", "correct answers; each also sends 18 MB of evidence that "
                                                 "would take 25 times that once parsed"))
 
     nb = sol()

@@ -47,8 +47,8 @@ INSIDE = "/job"           # where the job's folders appear inside the sandbox
 FIRST_UID = 61000         # the kernels' host uids when the grader runs as root (no user has them)
 UID_SLOTS = 1000
 HIDDEN_INPUTS = "hidden_inputs.json"
-MAX_MESSAGE_BYTES = 24 << 20   # one message from the kernel; ZeroMQ drops a larger one unread
-MAX_QUEUED_MESSAGES = 32       # read but not yet handled: with the cap above, at most 768 MB
+MAX_MESSAGE_BYTES = 64 << 20   # one message from the kernel (a record and its headers); ZeroMQ drops more
+MAX_QUEUED_MESSAGES = 16       # received but not yet handled: with the cap above, at most 1 GB
 
 
 @dataclass(frozen=True)

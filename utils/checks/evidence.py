@@ -21,7 +21,7 @@ import numpy as np
 
 ENV = "COURSE_EVIDENCE"
 MIME = "application/x-dl-course-evidence"
-MAX_RECORD_BYTES = 16 << 20   # one check's outputs (the largest case needs ~2 MB); larger is an error
+MAX_RECORD_BYTES = 48 << 20   # one check's outputs (04's hidden he_init sends 22 MB); larger is an error
 
 # dtype kinds an answer may have: bool, ints, floats, complex, strings (no objects, no structs)
 _SAFE_KINDS = set("biufcU")
