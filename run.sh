@@ -6,8 +6,8 @@
 #   ./run.sh test      run the test suite (what CI runs)
 #   ./run.sh bench     print the benchmark figures
 #   ./run.sh release   only rebuild release/
-#   ./run.sh lab       start JupyterLab with nbgrader's formgrader on build/course (the
-#                      instructor's view; builds and grades the sample class first if needed)
+#   ./run.sh lab       start JupyterLab with nbgrader's formgrader on build/course, the real class
+#                      (or, before one is graded, on build/sample-course, grading the sample class)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -70,13 +70,16 @@ ensure_env_and_system_packages() {
 # JupyterLab for the instructor, in the nbgrader course folder: the formgrader (Nbgrader menu,
 # or /formgrader) grades written answers by hand; the config there sets the exchange.
 lab() {
-  local repo=$PWD root=()
-  [ -f build/course/gradebook.db ] || "$PY" -m autograder sample-class
-  cp course/nbgrader_config.py build/course/  # the config's one home is course/; keep the copy current
+  local repo=$PWD root=() dir=build/course
+  if [ ! -f "$dir/gradebook.db" ]; then
+    dir=build/sample-course
+    [ -f "$dir/gradebook.db" ] || "$PY" -m autograder sample-class
+  fi
+  cp course/nbgrader_config.py "$dir/"  # the config's one home is course/; keep the copy current
   # nbgrader_config.py imports autograder.*, and grading kernels import autograder.hidden.
   export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"
   [ "$(id -u)" = 0 ] && root=(--allow-root)  # containers run as root
-  cd build/course
+  cd "$dir"
   exec "$repo/$VENV/bin/jupyter" lab "${root[@]}" "$@"
 }
 

@@ -3,8 +3,14 @@
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
     python -m autograder sample-class [--only ASSIGNMENT ...] [--course DIR] [--release DIR] [--probes DIR]
                                         # build, then autograde the bundled sample class
-    python -m autograder grade ASSIGNMENT SUBMISSIONS [--executor local|dask|tcp://...] [--workers N]
-                                        # grade a class (see autograder/grade_class.py)
+
+The semester loop with an LMS (README "A semester through Canvas or Moodle"):
+    python -m autograder roster EXPORT.csv [--assignment A]   # the class list from Canvas or Moodle
+    python -m autograder grade ASSIGNMENT SUBMISSIONS [--times FILE] [--assign KEY=ID] [--unmatched stop|skip|grade]
+                               [--executor local|dask|tcp://...] [--workers N]
+    python -m autograder regrade ASSIGNMENT [--student ID ...]  # again, from what intake kept
+    python -m autograder export-grades canvas|moodle [ASSIGNMENT ...]
+    python -m autograder export-feedback canvas|moodle ASSIGNMENT
 """
 from __future__ import annotations
 
@@ -16,10 +22,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import build, grade, grade_class, paths, sample_class
+from . import build, grade, grade_class, intake, paths, roster, sample_class
+from .roster import RosterError
 
 
-def run_sample_class(course: Path = paths.NBGRADER_COURSE, release_dir: Path = paths.RELEASE,
+def run_sample_class(course: Path = paths.SAMPLE_COURSE, release_dir: Path = paths.RELEASE,
                      only: list[str] | None = None, probes: Path | None = None) -> list[grade.Score]:
     """Build the release, then grade the bundled sample class (or only the assignments in `only`)
     and print the score table. `probes`: a folder of `<assignment>.py` files, each appended to that
@@ -83,21 +90,45 @@ def main(argv=None) -> None:
     e.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="only these assignments' values")
     s = sub.add_parser("sample-class", help="build, then grade the bundled sample class")
     s.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="grade only these assignments")
-    s.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE,
-                   help="nbgrader course folder to build and grade in (default build/course)")
+    s.add_argument("--course", type=Path, default=paths.SAMPLE_COURSE,
+                   help="nbgrader course folder to build and grade in (default build/sample-course)")
     s.add_argument("--release", type=Path, default=paths.RELEASE,
                    help="where the student notebooks are written (default release/)")
     s.add_argument("--probes", type=Path, help="folder of <assignment>.py cells to append to the sample solutions"
                    " (the test suite's tests/probes)")
     g = sub.add_parser("grade", help="grade a class's submissions of one assignment")
     g.add_argument("assignment")
-    g.add_argument("submissions", help="nbgrader submitted/ folder, a flat folder or zip, or a folder per student")
-    g.add_argument("--course", help="nbgrader course folder (default build/course)")
-    g.add_argument("--executor", default="local",
-                   help="local (process pool), dask (a local Dask cluster) or a Dask scheduler address")
-    g.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
-    g.add_argument("--id-pattern", default=grade_class.intake.DEFAULT_ID,
-                   help="regex with a `student` group taking the id from a file name (flat folders, zips)")
+    g.add_argument("submissions", help="an LMS zip (Canvas, Moodle), nbgrader's submitted/, a folder per "
+                                       "student or a flat folder (see autograder/intake.py)")
+    g.add_argument("--id-pattern", help="regex with a `student` group taking the id from a file name "
+                                        "(flat folders; default: the name without the assignment id)")
+    g.add_argument("--times", type=Path, help="submission times: a Moodle grading worksheet, or a CSV "
+                                              "with columns student,submitted_at")
+    g.add_argument("--assign", action="append", default=[], metavar="KEY=ID",
+                   help="whose a file is, as the intake error quotes KEY (repeatable)")
+    g.add_argument("--unmatched", choices=("stop", "skip", "grade"), default="stop",
+                   help="files naming no student of the roster: stop (default), skip them, or grade them")
+    r = sub.add_parser("regrade", help="grade an assignment again from what intake kept (no zip needed)")
+    r.add_argument("assignment")
+    r.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
+    for p in (g, r):
+        p.add_argument("--course", help="nbgrader course folder (default build/course)")
+        p.add_argument("--executor", default="local",
+                       help="local (process pool), dask (a local Dask cluster) or a Dask scheduler address")
+        p.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
+    ro = sub.add_parser("roster", help="import the class list from an LMS export into the course's roster.csv")
+    ro.add_argument("export", type=Path, help="Canvas gradebook export, Moodle grading worksheet or "
+                                              "participants CSV")
+    ro.add_argument("--assignment", help="the assignment a Moodle grading worksheet belongs to (its "
+                                         "participant ids are per assignment)")
+    ro.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE)
+    for name, what in (("export-grades", "grade import files"), ("export-feedback", "the feedback bundle")):
+        x = sub.add_parser(name, help=f"write {what} for Canvas or Moodle")
+        x.add_argument("lms", choices=("canvas", "moodle"))
+        x.add_argument("assignments", nargs="*" if name == "export-grades" else 1, metavar="ASSIGNMENT",
+                       help="default: every graded assignment" if name == "export-grades" else None)
+        x.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE)
+        x.add_argument("--out", type=Path, help="folder to write to (default <course>/exports)")
     args = parser.parse_args(argv)
     if args.command == "build":
         build.main()
@@ -109,13 +140,38 @@ def main(argv=None) -> None:
             print(f"wrote {path.relative_to(paths.ROOT)}")
     elif args.command == "sample-class":
         run_sample_class(args.course, args.release, only=args.only, probes=args.probes)
-    else:
+    elif args.command in ("grade", "regrade"):
+        options = {} if args.command == "regrade" else dict(
+            id_pattern=args.id_pattern, times=args.times, unmatched=args.unmatched,
+            assign=dict(_key_value(a) for a in args.assign))
         try:
-            grade_class.main(args.assignment, args.submissions, args.course, args.executor,
-                             args.workers, args.id_pattern)
+            grade_class.main(args.assignment, getattr(args, "submissions", None), args.course, args.executor,
+                             args.workers, getattr(args, "student", None), **options)
+        except (intake.IntakeError, RosterError) as exc:   # the input, not the grader: say what to do
+            raise SystemExit(f"intake stopped: {exc}") from None
         except Exception as exc:   # the grader itself broke (not a student): say so, exit non-zero
             raise SystemExit(f"grading failed: {type(exc).__name__}: {exc}") from exc
+    elif args.command == "roster":
+        try:
+            print(roster.import_export(args.export, args.course, args.assignment)[1])
+        except RosterError as exc:
+            raise SystemExit(f"roster import stopped: {exc}") from None
+    else:
+        assignments = args.assignments or build.assignment_ids(graded=True)
+        out = args.out or args.course / "exports"
+        if args.command == "export-grades":
+            paths_written = grade.export_lms_grades(args.course, assignments, args.lms, out)
+        else:
+            paths_written = [grade.export_lms_feedback(args.course, assignments[0], args.lms, out)]
+        for p in paths_written:
+            print(f"wrote {p}")
 
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.rpartition("=")
+    if not sep or not key or not value:
+        raise SystemExit(f"--assign {text!r}: give KEY=ID")
+    return key, value
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
 
 from .build import nbgrader
 
@@ -30,9 +31,50 @@ def unsandboxed_autograde(course: Path, assignment: str) -> None:
 
 
 def export_csv(course: Path) -> Path:
+    """`nbgrader export` (CourseCsvExport, set in the course's config), late penalties recomputed first."""
+    from .build import assignment_ids
+    from .lateness import refresh_penalties
+    refresh_penalties(course, assignment_ids(graded=True))
     target = course / "grades.csv"
     nbgrader("export", "--to", str(target), cwd=course)
     return target
+
+
+class CourseCsvExport(ExportPlugin):
+    """nbgrader's CSV export, quoted (a name may hold a comma), with what an instructor needs before
+    uploading: the LMS user id, how late, and a status that says whether written answers still wait
+    for a grader (the score is then not final)."""
+
+    COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+               "lms_user_id", "seconds_late", "raw_score", "late_submission_penalty", "score", "max_score",
+               "status"]
+
+    def export(self, gradebook: Gradebook) -> None:
+        import csv
+        with open(self.to or "grades.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(self.COLUMNS)
+            for a in gradebook.assignments:
+                if self.assignment and a.name not in self.assignment:
+                    continue
+                for st in gradebook.students:
+                    if self.student and st.id not in self.student:
+                        continue
+                    row = {"assignment": a.name, "duedate": a.duedate or "", "student_id": st.id,
+                           "last_name": st.last_name or "", "first_name": st.first_name or "",
+                           "email": st.email or "", "lms_user_id": st.lms_user_id or "", "max_score": a.max_score}
+                    try:
+                        sub = gradebook.find_submission(a.name, st.id)
+                    except MissingEntry:
+                        row.update(timestamp="", seconds_late="", raw_score=0.0, late_submission_penalty=0.0,
+                                   score=0.0, status="no submission")
+                    else:
+                        penalty = sub.late_submission_penalty or 0.0
+                        row.update(timestamp=sub.timestamp or "", seconds_late=sub.total_seconds_late,
+                                   raw_score=sub.score, late_submission_penalty=penalty,
+                                   score=max(0.0, sub.score - penalty),
+                                   status="waiting for manual grading" if sub.needs_manual_grade else "graded")
+                    writer.writerow([row[k] for k in self.COLUMNS])
 
 
 @dataclass
@@ -60,6 +102,71 @@ def scores(course: Path, assignments: list[str]) -> list[Score]:
                 rows.append(Score(student, a, float(auto), float(auto_max), float(manual_max),
                                   "needs manual grade" if sub.needs_manual_grade else "graded"))
     return rows
+
+
+@dataclass
+class Result:
+    """One student's result on one assignment, as it goes back to the LMS."""
+    student: str
+    assignment: str
+    score: float            # after the late penalty, hand-graded answers included
+    max_score: float
+    late_penalty: float
+    seconds_late: float
+    submitted_at: object    # naive UTC datetime (nbgrader's), or None
+    needs_manual: bool      # written answers still waiting for a grader: the score is not final
+
+
+def results(course: Path, assignments: list[str]) -> list[Result]:
+    """Every graded submission of `assignments` in the course's gradebook (late penalties recomputed
+    from the current scores first: a hand grade given since changes them)."""
+    from .lateness import refresh_penalties
+    refresh_penalties(course, assignments)
+    rows = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for a in assignments:
+            try:
+                subs = gb.find_assignment(a).submissions
+            except MissingEntry:
+                continue
+            for sub in sorted(subs, key=lambda s: s.student.id):
+                penalty = float(sub.late_submission_penalty or 0)
+                rows.append(Result(sub.student.id, a, max(0.0, float(sub.score) - penalty), float(sub.max_score), penalty,
+                                   float(sub.total_seconds_late), sub.timestamp, bool(sub.needs_manual_grade)))
+    return rows
+
+
+def export_lms_grades(course: Path, assignments: list[str], lms: str, out: Path) -> list[Path]:
+    """Grade import files for `lms` ("canvas" or "moodle") from the gradebook and the roster."""
+    from . import lms as lms_formats
+    roster = _roster(course)
+    return lms_formats.export_grades(results(course, assignments), roster, Path(out), lms)
+
+
+def export_lms_feedback(course: Path, assignment: str, lms: str, out: Path) -> Path:
+    """The bulk feedback upload for `lms`, after regenerating every student's feedback HTML (hand
+    grades and late penalties given since autograding show in it)."""
+    from . import archive
+    from . import lms as lms_formats
+    from .grade_class import nbgrader_api, RESULTS
+    roster = _roster(course)
+    results(course, [assignment])   # (recomputes late penalties)
+    api = nbgrader_api(course, course / RESULTS / assignment)
+    for student in sorted(archive.load_manifest(course, assignment)):
+        out_ = api.generate_feedback(assignment, student, force=True)
+        if not out_["success"]:
+            raise RuntimeError(f"feedback for {student}: {out_.get('error', '')[-1500:]}")
+    return lms_formats.export_feedback(course, assignment, roster, archive.load_manifest(course, assignment),
+                                       Path(out), lms)
+
+
+def _roster(course: Path):
+    from .roster import Roster
+    roster = Roster.load(course)
+    if roster is None:
+        raise SystemExit(f"no roster in {course}: import the class list first "
+                         "(python -m autograder roster EXPORT.csv)")
+    return roster
 
 
 def format_table(rows: list[Score]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import collections
 import concurrent.futures as cf
+import datetime as dt
 import fcntl
 import functools
 import html
@@ -51,6 +52,8 @@ class StudentResult:
     notes: list[str] = field(default_factory=list)   # repairs and problems, shown in the feedback
     problem: str = ""                                # why nothing could be graded, if so
     seconds: float = 0.0
+    submitted_at: dt.datetime | None = None          # when it was submitted, where the input says
+    late_marker: bool = False                        # the LMS marked it late, with no time
 
     @property
     def score(self) -> float:
@@ -166,33 +169,69 @@ def _notes_cell(lines: list[str]):
 
 
 def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADER_COURSE, *,
-                executor: str | cf.Executor = "local", workers: int | None = None,
-                limits: sandbox.Limits = sandbox.Limits(), id_pattern: str = intake.DEFAULT_ID,
-                progress: bool = True, queued: threading.Event | None = None) -> list[StudentResult]:
-    """Grade the submissions of `assignment` found in `submissions`. `queued`, if given, is set once
-    every notebook is queued on the executor."""
+                id_pattern: str | None = None, assign: dict[str, str] | None = None,
+                unmatched: str = "stop", times: Path | None = None, progress: bool = True,
+                **grading) -> list[StudentResult]:
+    """Take in the submissions of `assignment` found in `submissions` (a folder or zip, in any shape
+    `intake` knows), keep them and the intake report in the course folder (`archive`), and grade
+    them. With a roster in the course folder every file must name one of its students (`assign`,
+    `unmatched`: see intake.collect). `times`: a file of submission times (lms.read_times).
+    `grading`: see grade_submissions."""
+    from . import archive, lms
+    from .roster import Roster
+    _check_graded(assignment)
+    roster = Roster.load(course)
+    stamps = lms.read_times(Path(times), assignment, roster) if times else None
+    taken = intake.collect(Path(submissions), assignment, id_pattern, roster, assign, unmatched, stamps)
+    if not taken.submissions:
+        raise SystemExit(f"no submissions for {assignment} found in {submissions}\n{taken.summary()}")
+    report = archive.save(course, assignment, taken)
+    if progress:
+        print(f"{taken.summary()}\nintake report: {report}", flush=True)
+    return grade_submissions(assignment, taken.submissions, course, progress=progress, **grading)
+
+
+def regrade(assignment: str, course: Path = paths.NBGRADER_COURSE, students: list[str] | None = None,
+            **grading) -> list[StudentResult]:
+    """Grade again what intake kept for `assignment` (only `students` if given), e.g. after a hidden
+    check was fixed: no zip needed; times, lateness, the intake report and hand grades are kept."""
+    from . import archive
+    _check_graded(assignment)
+    return grade_submissions(assignment, archive.load(course, assignment, students), course, **grading)
+
+
+def _check_graded(assignment: str) -> None:
     if assignment in build.assignment_ids(graded=False):
         raise SystemExit(f"{assignment} is not graded for points (graded: false in course.yml): nothing to grade")
+    if assignment not in build.assignment_ids(graded=True):
+        raise SystemExit(f"unknown assignment {assignment!r}; course.yml has {build.assignment_ids(graded=True)}")
+
+
+def grade_submissions(assignment: str, subs: list[intake.Submission], course: Path = paths.NBGRADER_COURSE, *,
+                      executor: str | cf.Executor = "local", workers: int | None = None,
+                      limits: sandbox.Limits = sandbox.Limits(), progress: bool = True,
+                      queued: threading.Event | None = None) -> list[StudentResult]:
+    """Grade `subs` into the course folder. `queued`, if given, is set once every notebook is
+    queued on the executor."""
+    from .roster import Roster
     ensure_course(course, assignment)
     release_nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     template = grading_template(release_nb, nbformat.read(
         course / "source" / assignment / f"{assignment}.ipynb", as_version=4))
-    subs = intake.collect(Path(submissions), assignment, id_pattern)
-    if not subs:
-        raise SystemExit(f"no submissions for {assignment} found in {submissions}")
+    roster = Roster.load(course)
 
     results: dict[str, StudentResult] = {}
     jobs: dict[str, str] = {}
     submitted: dict[str, object] = {}   # student -> their answers in the release notebook
-    writer = GradebookWriter(course, assignment, template)
+    writer = GradebookWriter(course, assignment, template, roster)
     for sub in subs:
-        res = results[sub.student] = StudentResult(sub.student)
-        if sub.note:
-            res.notes.append(sub.note)
+        res = results[sub.student] = StudentResult(sub.student, submitted_at=sub.submitted_at,
+                                                   late_marker=sub.late_marker)
+        res.notes += writer.header_notes(sub)
         try:
             if sub.problem:
                 raise repair.Unmatchable(sub.problem)
-            rep = repair.repair(repair.read_submission(sub.raw), release_nb)
+            rep = repair.repair(repair.read_submission(sub.raw, sub.name), release_nb)
         except repair.Unmatchable as exc:
             res.problem = str(exc)
             res.notes.append(f"Not graded: {exc}.")
@@ -279,17 +318,66 @@ class GradebookWriter:
     a thread of this process, while the pool runs the other notebooks. A lock file makes grading
     runs that share a course folder take turns here."""
 
-    def __init__(self, course: Path, assignment: str, template):
-        self.course, self.assignment, self.template = course, assignment, template
+    def __init__(self, course: Path, assignment: str, template, roster=None):
+        from . import lateness
+        self.course, self.assignment, self.template, self.roster = course, assignment, template, roster
         self.results_dir = course / RESULTS / assignment
+        self.due = lateness.due_date(assignment)
+        self.policy = lateness.policy()
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=f"gradebook {assignment}", daemon=True)
         self._thread.start()
 
+    def extension(self, student: str) -> dt.timedelta:
+        s = self.roster.by_id(student) if self.roster else None
+        return s.extension(self.assignment) if s else dt.timedelta(0)
+
+    def submission_time(self, res: StudentResult) -> dt.datetime | None:
+        """The time nbgrader is given (timestamp.txt). A submission the LMS marked late without a
+        time counts as late by under a day: one second past the student's own due date and the
+        policy's grace."""
+        if res.submitted_at is not None:
+            return res.submitted_at
+        if res.late_marker and self.due is not None:
+            grace = dt.timedelta(minutes=self.policy.grace_minutes, seconds=1)
+            return self.due + self.extension(res.student) + grace
+        return None
+
+    def header_notes(self, sub: intake.Submission) -> list[str]:
+        """What the student and the grader should know first: who, when, how late, which file."""
+        from . import lateness
+        notes = []
+        s = self.roster.by_id(sub.student) if self.roster else None
+        if s is not None and s.full_name:
+            notes.append(f"Student: {s.full_name} (`{s.id}`).")
+        notes.append(f"File graded: `{Path(sub.origin).name}`" + (f" ({sub.note})." if sub.note else "."))
+        res = StudentResult(sub.student, submitted_at=sub.submitted_at, late_marker=sub.late_marker)
+        when, ext = self.submission_time(res), self.extension(sub.student)
+        tz = lateness.course_timezone()
+        if self.due is None:
+            if sub.late_marker:
+                notes.append("The LMS marked this submission late; course.yml gives no due date: no penalty.")
+            return notes
+        due = self.due + ext
+        due_text = due.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") + (f" (extension {_hours(ext)})" if ext else "")
+        if when is None:
+            notes.append(f"Due {due_text}; the submission carries no time, so it counts as on time.")
+            return notes
+        late = (when - due).total_seconds()
+        shown = ("marked late by the LMS, with no time: counted as under a day late" if sub.submitted_at is None
+                 else f"submitted {when.astimezone(tz).strftime('%Y-%m-%d %H:%M %Z')} ({sub.time_source})")
+        if late <= 0:
+            notes.append(f"Due {due_text}; {shown}: on time.")
+        else:
+            share = self.policy.fraction(late)
+            notes.append(f"Due {due_text}; {shown}: {_hours(dt.timedelta(seconds=late))} late. Late policy "
+                         f"({self.policy.describe()}): {share * 100:g} % of the score taken off.")
+        return notes
+
     def record(self, res: StudentResult, submitted_nb, graded_nb) -> None:
         """`graded_nb`: the executed notebook with its verdicts, or None when it could not be run."""
-        self._queue.put((res.student, list(res.notes), res.problem, submitted_nb, graded_nb))
+        self._queue.put((res, list(res.notes), res.problem, submitted_nb, graded_nb))
 
     def finish(self) -> None:
         self._queue.put(None)
@@ -303,12 +391,28 @@ class GradebookWriter:
             api = None
             while (item := self._queue.get()) is not None:
                 try:
-                    api = api or nbgrader_api(self.course, self.results_dir)
+                    if api is None:
+                        api = nbgrader_api(self.course, self.results_dir)
+                        self._prepare_gradebook()
                     self._write(api, *item)
                 except Exception as exc:   # keep recording the others; `finish` reports it
-                    self.errors.append(f"{item[0]}: {exc!r}")
+                    self.errors.append(f"{item[0].student}: {exc!r}")
 
-    def _write(self, api, student, notes, problem, submitted_nb, graded_nb) -> None:
+    def _prepare_gradebook(self) -> None:
+        """The due date (course.yml) and the roster's names into nbgrader's gradebook."""
+        from nbgrader.api import Gradebook
+
+        from .lateness import naive_utc
+        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
+            gb.update_or_create_assignment(self.assignment, duedate=naive_utc(self.due) if self.due else None)
+        if self.roster is not None:
+            self.roster.sync_gradebook(self.course)
+
+    def _write(self, api, res, notes, problem, submitted_nb, graded_nb) -> None:
+        from nbgrader.api import Gradebook
+
+        from .lateness import timestamp_text
+        student = res.student
         # Results of earlier runs stay: a student graded before keeps their verdicts.
         nb = nbformat.from_dict(json.loads(json.dumps(submitted_nb)))
         done = graded_nb or _unanswered(self.template, problem or "not graded")
@@ -320,6 +424,14 @@ class GradebookWriter:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{self.assignment}.ipynb")
+        when = self.submission_time(res)
+        if when is not None:   # nbgrader reads it, and its late-penalty plugin does the rest
+            (target / "timestamp.txt").write_text(timestamp_text(when) + "\n", encoding="utf-8")
+        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
+            gb.update_or_create_student(student)
+            ext = self.extension(student)
+            gb.update_or_create_submission(self.assignment, student, extension=ext or None,
+                                           timestamp=None)
         path = results_path(self.course, self.assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(done, path)
@@ -327,6 +439,11 @@ class GradebookWriter:
             out = step(self.assignment, student, force=True)
             if not out["success"]:
                 raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
+
+
+def _hours(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
 def nbgrader_api(course: Path, results_dir: Path):
@@ -338,6 +455,7 @@ def nbgrader_api(course: Path, results_dir: Path):
     from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
     from traitlets.config.loader import PyFileConfigLoader
 
+    from .lateness import CoursePolicy
     from .preprocessors import InjectResults
     # nbgrader's own use of SQLAlchemy warns on every new submission (its command line does too)
     warnings.filterwarnings("ignore", message="Object of type <Submitted", module="nbgrader")
@@ -346,6 +464,7 @@ def nbgrader_api(course: Path, results_dir: Path):
     cfg.Autograde.autograde_preprocessors = [InjectResults, ClearMetadataPreprocessor, LimitOutput,
                                              SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     cfg.InjectResults.results_dir = str(results_dir)
+    cfg.AssignLatePenalties.plugin_class = CoursePolicy   # (also in the course's config)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
@@ -371,15 +490,19 @@ def summary(results: list[StudentResult]) -> str:
     return "\n".join(lines)
 
 
-def main(assignment: str, submissions: str, course: str | None, executor: str, workers: int | None,
-         id_pattern: str) -> None:
+def main(assignment: str, submissions: str | None, course: str | None, executor: str,
+         workers: int | None, students: list[str] | None = None, **intake_options) -> None:
+    """`grade` (submissions given) or `regrade` (None: what intake kept)."""
     from utils.data import use_offline_cache
     use_offline_cache()
     t0 = time.perf_counter()
     course_dir = Path(course) if course else paths.NBGRADER_COURSE
     print(f"containment: {sandbox.contained()}")
-    results = grade_class(assignment, Path(submissions), course_dir, executor=executor,
-                          workers=workers, id_pattern=id_pattern)
+    if submissions is None:
+        results = regrade(assignment, course_dir, students, executor=executor, workers=workers)
+    else:
+        results = grade_class(assignment, Path(submissions), course_dir, executor=executor,
+                              workers=workers, **intake_options)
     print()
     print(summary(results))
     csv = grade.export_csv(course_dir)

@@ -1,157 +1,462 @@
-"""Find the submissions of one assignment, in whatever shape they were collected.
+"""Find the submissions of one assignment, in whatever shape they were collected, and account for
+every file of the input.
 
-Accepted shapes (detected in this order):
-- nbgrader's layout: `DIR/<student>/<assignment>/<any name>.ipynb`;
-- a folder per student, e.g. notebooks downloaded from Colab: `DIR/<student>/<any name>.ipynb`;
-- a flat folder, or a `.zip` downloaded from an LMS, with the student id in each file name:
-  by default the part before the first `_` (`kim01_01_perceptron.ipynb` -> `kim01`); pass
-  `id_pattern`, a regex with a `student` group, for other schemes. In a zip whose members are in
-  folders (below any one folder wrapping it all), the folder names the student.
-A renamed notebook is fine; where a student has several files, the one named after the
-assignment wins, else the newest, and the others are reported.
+Shapes (a folder or a `.zip`; a folder wrapping a whole zip is not a student):
+- nbgrader's `submitted/`: `<student>/<assignment>/<any name>.ipynb`, with `timestamp.txt`;
+- Canvas' "Download Submissions" zip: `<name>[_LATE]_<user id>_<submission id>_<file name>`;
+- Moodle's "Download all submissions", flat (`<Full name>_<participant id>_assignsubmission_file_<file>`)
+  or in folders (`<Full name>_<participant id>_assignsubmission_file/<file>`);
+- a folder per student (`<student>/<any name>.ipynb`, e.g. notebooks downloaded from Colab);
+- a flat folder, the student named in each file name: by default what is left of the name once
+  the assignment id is taken out (`kim01_01_perceptron.ipynb`, `01_perceptron_kim01.ipynb`), or
+  `id_pattern`, a regex with a `student` group.
+With a roster (autograder/roster.py) every submission must name a student of the roster (by LMS
+user id, participant id, id, email or SIS login); without one, ids are made from what the files
+carry. A jupytext `.py`/`.md` notebook counts as a notebook. Where a student has several, the one
+named after the assignment wins, then an `.ipynb`, then the latest; the others are superseded.
+Every file ends in the report with its fate and the reason.
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import functools
+import io
 import os
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-DEFAULT_ID = r"^(?P<student>[^_]+)_"
-MAX_FILE_BYTES = 100 << 20   # a notebook with its outputs; anything larger is not graded
+MAX_FILE_BYTES = 100 << 20        # a notebook with its outputs; anything larger is not read
+MAX_ZIP_MEMBERS = 20_000          # a class of 1000 with 20 files each
+MAX_ZIP_BYTES = 8 << 30           # all members unpacked, as the zip declares them (reads never exceed it)
+MAX_DEPTH = 4                     # folders below the input that are looked into
+NOTEBOOK_SUFFIXES = (".ipynb", ".py", ".md")   # .py/.md: a notebook in jupytext's text form
 _SAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
+
+# Canvas: <name>[_LATE]_<user id>_<attachment id>_<file>; old Canvas wrote `late` (lms/canvas.py)
+CANVAS = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_(?i:late))?_(?P<user>\d+)_(?P<att>\d+)_(?P<file>.+)$")
+MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$")
+MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
+
+# The fates of a file, in the report.
+GRADED, SUPERSEDED, NOT_NOTEBOOK, UNKNOWN, UNREADABLE, METADATA, IGNORED = (
+    "graded", "superseded", "not a notebook", "unknown student", "unreadable", "submission metadata",
+    "ignored")
+
+
+class IntakeError(ValueError):
+    """The input cannot be taken in as it is; the message says why and what to do."""
+
+
+class Collision(IntakeError):
+    """Two different students' files map to one student id: grading them would merge two students."""
+
+
+class UnknownStudents(IntakeError):
+    """Files that name no student of the roster."""
 
 
 @dataclass
 class Submission:
     student: str
     raw: bytes
-    origin: str            # where it came from, for the report
-    note: str = ""         # e.g. "2 files, graded 01_perceptron.ipynb"
-    problem: str = ""      # why the file cannot be graded (not a regular file, too large)
+    origin: str                         # where it came from, for the report
+    name: str = ""                      # the file's own name (its type; the feedback's name)
+    note: str = ""                      # e.g. "2 notebooks; graded 01_perceptron.ipynb"
+    problem: str = ""                   # why the file cannot be graded (not a regular file, too large)
+    submitted_at: dt.datetime | None = None   # aware; None where the input carries no time
+    time_source: str = ""
+    late_marker: bool = False           # the LMS marked it late
+    lms: dict = field(default_factory=dict)   # the LMS's keys: user/participant ids, its file name
+
+
+@dataclass
+class Fate:
+    file: str
+    fate: str
+    student: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Intake:
+    shape: str
+    submissions: list[Submission]
+    fates: list[Fate]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.fates:
+            out[f.fate] = out.get(f.fate, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts().items()))
+        return (f"intake: {len(self.fates)} files in the input ({self.shape}): {counts}; "
+                f"{len(self.submissions)} students")
+
+    def write(self, path: Path) -> Path:
+        """The intake report as CSV: every file of the input, its student, its fate and why."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["file", "student", "fate", "reason"])
+            for fate in sorted(self.fates, key=lambda x: (x.student, x.fate != GRADED, x.file)):
+                w.writerow([fate.file, fate.student, fate.fate, fate.reason])
+        return path
 
 
 def safe_id(name: str) -> str:
     return _SAFE.sub("-", name).strip("-.") or "unknown"
 
 
-def _pick(student: str, files: list[tuple[str, Callable, float]], assignment: str) -> Submission:
-    """One submission from a student's files, (name, read, mtime): only the chosen one is read."""
-    def rank(f):
-        name = Path(f[0]).name
-        return (assignment in name, name.endswith(".ipynb"), f[2])
-    files = sorted(files, key=rank)
-    name, read, _ = files[-1]
-    note = f"{len(files)} files; graded {Path(name).name}" if len(files) > 1 else ""
-    raw = read()
-    if isinstance(raw, str):   # (the reason it could not be read)
-        return Submission(safe_id(student), b"", name, note, problem=raw)
-    return Submission(safe_id(student), raw, name, note)
+# ---- the files of the input ---------------------------------------------------------------------
+
+@dataclass
+class _Entry:
+    path: str                            # as the report names it
+    parts: tuple[str, ...]               # below the input (and any folder wrapping a whole zip)
+    read: Callable[[], bytes | str]      # the content, or why it cannot be read
+    time: dt.datetime | None = None      # only ranks a student's files: a zip's or the disk's time, not the submission's
+
+    @property
+    def name(self) -> str:
+        return self.parts[-1]
 
 
-class Collision(ValueError):
-    """Two submissions map to one student id: grading them would merge two students."""
-
-
-def collect(path: Path, assignment: str, id_pattern: str = DEFAULT_ID) -> list[Submission]:
-    subs = _collect(Path(path), assignment, id_pattern)
-    by_id: dict[str, Submission] = {}
-    for sub in subs:
-        if sub.student in by_id:
-            raise Collision(f"{by_id[sub.student].origin} and {sub.origin} both map to student id "
-                            f"{sub.student!r}: rename one (or pass --id-pattern) so that no two students merge")
-        by_id[sub.student] = sub
-    return subs
-
-
-def _collect(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
+def _entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
     if path.is_file() and zipfile.is_zipfile(path):
-        return _zipped(path, assignment, id_pattern)
+        return _zip_entries(path)
     if not path.is_dir():
         raise FileNotFoundError(f"no folder or zip file at {path}")
-    # (a linked folder is not followed: it could lead to another student's work or the instructor's)
-    students = sorted(p for p in path.iterdir() if _real_dir(p) and not p.name.startswith("."))
-    if any(_real_dir(p / assignment) for p in students):            # nbgrader layout
-        return [_pick(p.name, _files(p / assignment), assignment)
-                for p in students if _real_dir(p / assignment) and _files(p / assignment)]
-    if students and not any(p.is_file() for p in path.iterdir()):    # a folder per student
-        return [_pick(p.name, _files(p), assignment) for p in students if _files(p)]
-    return _flat(_files(path), assignment, id_pattern)
+    entries, fates = [], []
+
+    def walk(folder: Path, parts: tuple[str, ...]):
+        for f in sorted(folder.iterdir()):
+            rel = "/".join(parts + (f.name,))
+            info = f.lstat()
+            if stat.S_ISDIR(info.st_mode):
+                if f.name.startswith(".") or f.name == "__MACOSX":
+                    fates.append(Fate(rel + "/", IGNORED, reason="a hidden or system folder"))
+                elif len(parts) + 1 >= MAX_DEPTH:
+                    fates.append(Fate(rel + "/", IGNORED, reason=f"more than {MAX_DEPTH} folders deep"))
+                else:
+                    walk(f, parts + (f.name,))
+            else:
+                # (a link is listed, never followed: it could lead to another student's work or the
+                # instructor's files; reading it says why it is not read)
+                entries.append(_Entry(rel, parts + (f.name,), functools.partial(_read_regular, f, info),
+                                      dt.datetime.fromtimestamp(info.st_mtime)))
+    walk(path, ())
+    return entries, fates
 
 
-def _real_dir(p: Path) -> bool:
-    return p.is_dir() and not p.is_symlink()
-
-
-def _files(folder: Path) -> list[tuple[str, Callable, float]]:
-    """The files of a folder: (name, a function reading its content or saying why it cannot be
-    read, mtime). Submissions may come from students' own hands (an exchange, an upload): a
-    symlink, a FIFO or a device is not read (it could point at the instructor's files or block for
-    ever), nor is a file past the size cap."""
-    out = []
-    for f in sorted(folder.iterdir()):
-        if f.name.startswith(".") or f.is_dir():
+def _zip_entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise IntakeError(f"{path.name} is not a readable zip file ({exc})") from None
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise IntakeError(f"{path.name} holds {len(infos)} files, over the limit of {MAX_ZIP_MEMBERS}: "
+                          "is it the class's submissions? (autograder/intake.py MAX_ZIP_MEMBERS)")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_ZIP_BYTES:
+        raise IntakeError(f"{path.name} unpacks to {total >> 20} MB, over the limit of {MAX_ZIP_BYTES >> 30} GB "
+                          "(autograder/intake.py MAX_ZIP_BYTES): unpack it yourself and grade the folder")
+    entries, fates = [], []
+    for info in infos:
+        parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
+        if info.is_dir():
             continue
-        info = f.lstat()
-        out.append((str(f), functools.partial(_read_regular, f, info), info.st_mtime))
-    return out
+        if not parts or ".." in parts or any(p.startswith(".") for p in parts) or "__MACOSX" in parts:
+            fates.append(Fate(info.filename, IGNORED, reason="a hidden or system file"))
+            continue
+        try:
+            time = dt.datetime(*info.date_time)
+        except ValueError:
+            time = None
+        entries.append(_Entry(info.filename, parts, functools.partial(_read_member, path, info), time))
+    # a folder wrapping the whole zip is not a student
+    while entries and all(len(e.parts) > 1 and e.parts[0] == entries[0].parts[0] for e in entries):
+        for e in entries:
+            e.parts = e.parts[1:]
+    return entries, fates
 
 
 def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
     if not stat.S_ISREG(info.st_mode):
-        return "the submitted file is not a regular file (a link, a pipe or a device): not read"
+        return "not a regular file (a link, a pipe or a device): not read"
     if info.st_size > MAX_FILE_BYTES:
-        return f"the submitted file is {info.st_size >> 20} MB, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
+        return f"{info.st_size >> 20} MB, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        return f"the submitted file could not be opened ({exc.strerror})"
+        return f"could not be opened ({exc.strerror})"
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # replaced between the look and the open
-            return "the submitted file is not a regular file: not read"
+            return "not a regular file: not read"
         return f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
-
-
-def _zipped(path: Path, assignment: str, id_pattern: str) -> list[Submission]:
-    """An LMS zip: a member in a folder belongs to that folder's student (the file name inside is
-    the student's own choice, and could name someone else); a member at the top is named by
-    `id_pattern`. A folder that wraps the whole zip is not a student."""
-    with zipfile.ZipFile(path) as z:
-        members = [(Path(info.filename).parts, info) for info in z.infolist() if not info.is_dir()]
-    members = [(parts, info) for parts, info in members
-               if not parts[-1].startswith(".") and "__MACOSX" not in parts]
-    while members and all(len(parts) > 1 and parts[0] == members[0][0][0] for parts, _ in members):
-        members = [(parts[1:], info) for parts, info in members]
-    in_folders: dict[str, list] = {}
-    top: list = []
-    for k, (parts, info) in enumerate(members):
-        member = (info.filename, functools.partial(_read_member, path, info), float(k))
-        (in_folders.setdefault(parts[0], []) if len(parts) > 1 else top).append(member)
-    return _flat(top, assignment, id_pattern) + [_pick(s, fs, assignment) for s, fs in sorted(in_folders.items())]
 
 
 def _read_member(path: Path, info: zipfile.ZipInfo) -> bytes | str:
     if info.file_size > MAX_FILE_BYTES:
-        return f"the file is {info.file_size >> 20} MB unpacked, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
+        return f"{info.file_size >> 20} MB unpacked, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
     try:
         with zipfile.ZipFile(path) as z, z.open(info) as member:   # (no more than the cap, whatever the header says)
             data = member.read(MAX_FILE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        return f"the file could not be unpacked ({type(exc).__name__}: {exc})"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        return f"could not be unpacked ({type(exc).__name__}: {exc})"
     if len(data) > MAX_FILE_BYTES:
-        return f"the file unpacks to more than the {MAX_FILE_BYTES >> 20} MB limit: not read"
+        return f"unpacks to more than the {MAX_FILE_BYTES >> 20} MB limit: not read"
     return data
 
 
-def _flat(files: list[tuple[str, Callable, float]], assignment: str, id_pattern: str) -> list[Submission]:
-    pattern = re.compile(id_pattern)
-    by_student: dict[str, list] = {}
-    for f in files:
-        m = pattern.search(Path(f[0]).name)
-        student = m.group("student") if m else Path(f[0]).stem
-        by_student.setdefault(student, []).append(f)
-    return [_pick(s, fs, assignment) for s, fs in sorted(by_student.items())]
+# ---- who each file belongs to -------------------------------------------------------------------
+
+@dataclass
+class _Claim:
+    """What a file says about its student, before the roster is asked."""
+    key: str                    # the raw key: a folder, a file name part, an LMS id
+    kind: str                   # "id", "canvas" or "moodle"
+    name: str = ""              # a student's name where the LMS gives one
+    lms: dict = field(default_factory=dict)
+    late_marker: bool = False
+
+
+def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None,
+            fates: list[Fate]) -> tuple[str, list[tuple[_Entry, _Claim]]]:
+    """(the shape recognised, each student file with its claim); other files get their fate."""
+    out: list[tuple[_Entry, _Claim]] = []
+    nbgrader = any(len(e.parts) == 3 and e.parts[1] == assignment for e in entries)
+    if nbgrader:
+        for e in entries:
+            if len(e.parts) >= 3 and e.parts[1] == assignment:
+                out.append((e, _Claim(e.parts[0], "id")))
+            else:
+                fates.append(Fate(e.path, IGNORED, reason=f"not in a `<student>/{assignment}/` folder"))
+        return "nbgrader submitted/", out
+    top = [e for e in entries if len(e.parts) == 1]
+    canvas = {id(e): m for e in top if (m := CANVAS.match(e.name))}
+    moodle = {id(e): m for e in entries if (m := (MOODLE_FILE.match(e.name) if len(e.parts) == 1
+                                                  else MOODLE_FOLDER.match(e.parts[0])))}
+    shape = ("Canvas zip" if canvas and len(canvas) >= len(moodle) else
+             "Moodle download" if moodle else
+             "folder per student" if entries and not top else "flat folder")
+    for e in entries:
+        if shape == "Canvas zip" and id(e) in canvas:
+            m = canvas[id(e)]
+            out.append((e, _Claim(m["user"], "canvas", m["name"], late_marker=bool(m["late"]), lms={
+                "canvas_user_id": m["user"], "canvas_attachment_id": m["att"], "lms_file": e.name})))
+        elif shape == "Moodle download" and id(e) in moodle:
+            m = moodle[id(e)]
+            out.append((e, _Claim(m["pid"], "moodle", m["name"], lms={
+                "moodle_participant": m["pid"], "moodle_name": m["name"], "lms_file": e.parts[-1]})))
+        elif len(e.parts) > 1:
+            out.append((e, _Claim(e.parts[0], "id")))
+        else:
+            key = _key_from_name(e.name, assignment, id_pattern)
+            if key:
+                out.append((e, _Claim(key, "id")))
+            else:
+                how = f"the id pattern {id_pattern!r}" if id_pattern else "a student id beside the assignment id"
+                fates.append(Fate(e.path, UNKNOWN, reason=f"its name does not carry {how}"))
+    return shape, out
+
+
+def _key_from_name(name: str, assignment: str, id_pattern: str | None) -> str:
+    """The student a flat file names: `id_pattern`'s group, else what is left once the assignment id
+    is taken out (kim01_01_perceptron, 01_perceptron_kim01), else the part before the first `_`."""
+    if id_pattern:
+        m = re.search(id_pattern, name)
+        return (m.group("student") or "") if m else ""
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    tokens = [t.strip() for t in stem.replace(assignment, "_").split("_") if t.strip()]
+    if assignment in stem and len(tokens) != 1:
+        return ""          # "01_perceptron.ipynb", "01_perceptron_v2_kim.ipynb": no one is named
+    key = tokens[0] if tokens else ""
+    return key if re.fullmatch(r"[A-Za-z0-9][\w .@-]*", key) else ""   # not "(1)", not "-copy"
+
+
+# ---- the intake ---------------------------------------------------------------------------------
+
+def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=None,
+            assign: dict[str, str] | None = None, unmatched: str = "stop",
+            timestamps=None) -> Intake:
+    """Every student's submission of `assignment` in `path`, and the fate of every file.
+
+    `roster`: an autograder.roster.Roster; each file must then name one of its students.
+    `assign`: {raw key: student id}, the instructor's answer to a collision or an unknown student
+    (the key as the error message quotes it). `unmatched`: what to do with files that name no
+    student of the roster: "stop" (raise UnknownStudents, the default), "skip" (report them,
+    grade nothing) or "grade" (grade them under the id their files give).
+    `timestamps`: {student id: aware datetime}, submission times from elsewhere (Moodle's worksheet).
+    """
+    if unmatched not in ("stop", "skip", "grade"):
+        raise ValueError(f"unmatched must be stop, skip or grade, not {unmatched!r}")
+    path = Path(path)
+    entries, fates = _entries(path)
+    shape, claims = _claims(entries, assignment, id_pattern, fates)
+    assign = dict(assign or {})
+
+    # who: claims -> student ids
+    groups: dict[str, list[tuple[_Entry, _Claim]]] = {}
+    owner_key: dict[str, str] = {}          # student id -> the first raw key that mapped to it
+    unknown: dict[str, list[str]] = {}
+    for e, claim in claims:
+        student = _student_of(claim, roster, assignment, assign)
+        if student is None:
+            if unmatched == "grade":
+                student = _own_id(claim)
+            else:
+                unknown.setdefault(_quote_key(claim), []).append(e.path)
+                fates.append(Fate(e.path, UNKNOWN, reason=_unknown_reason(claim, unmatched)))
+                continue
+        key = _quote_key(claim)
+        if owner_key.setdefault(student, key) != key:
+            first = groups[student][0][0].path
+            raise Collision(f"{first} and {e.path} would both be graded as student {student!r}, though "
+                            f"they name different students ({owner_key[student]!r} and {key!r}). Say whose "
+                            f"each is, e.g. --assign '{owner_key[student]}=ID' --assign '{key}=ID2' (or fix "
+                            "the roster), so that no two students merge")
+        groups.setdefault(student, []).append((e, claim))
+    if unknown and unmatched == "stop":
+        lines = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(unknown.items()))
+        raise UnknownStudents(
+            f"{len(unknown)} submitter(s) in {path.name} are not in the roster:\n{lines}\n"
+            "Add them to the roster (python -m autograder roster EXPORT.csv), say who each is with "
+            "--assign 'KEY=ID', or pass --unmatched skip (report them, grade nothing) or "
+            "--unmatched grade (grade them under these ids).")
+
+    subs = [_pick(student, files, assignment, fates, (timestamps or {}).get(student))
+            for student, files in sorted(groups.items())]
+    return Intake(shape, [s for s in subs if s is not None], fates)
+
+
+def _student_of(claim: _Claim, roster, assignment: str, assign: dict[str, str]) -> str | None:
+    quoted = _quote_key(claim)
+    if quoted in assign:
+        chosen = assign[quoted]
+        if roster is not None and roster.by_id(chosen) is None:
+            raise IntakeError(f"--assign '{quoted}={chosen}': no student {chosen!r} in the roster")
+        return safe_id(chosen)
+    if roster is None:
+        return _own_id(claim)
+    if claim.kind == "canvas":
+        s = roster.by_canvas(claim.key)
+    elif claim.kind == "moodle":
+        s = roster.by_moodle(assignment, claim.key)
+        if s is None:
+            named = roster.by_name(claim.name)
+            s = named[0] if len(named) == 1 and not named[0].moodle_participant(assignment) else None
+    else:
+        s = roster.by_any_id(claim.key)
+    return s.id if s is not None else None
+
+
+def _own_id(claim: _Claim) -> str:
+    """An id from what the files carry (no roster): an LMS id is kept, so two LMS users never merge."""
+    if claim.kind in ("canvas", "moodle"):
+        return safe_id(f"{claim.name}-{claim.key}")
+    return safe_id(claim.key)
+
+
+def _quote_key(claim: _Claim) -> str:
+    return {"canvas": f"canvas:{claim.key}", "moodle": f"moodle:{claim.key}"}.get(claim.kind, claim.key)
+
+
+def _unknown_reason(claim: _Claim, unmatched: str) -> str:
+    what = {"canvas": f"Canvas user {claim.key} ({claim.name})",
+            "moodle": f"Moodle participant {claim.key} ({claim.name})"}.get(claim.kind, repr(claim.key))
+    return f"{what} is not in the roster" + ("; skipped (--unmatched skip)" if unmatched == "skip" else "")
+
+
+def _is_notebook_name(name: str) -> bool:
+    return name.lower().endswith(NOTEBOOK_SUFFIXES)
+
+
+def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fates: list[Fate],
+          timestamp: dt.datetime | None) -> Submission | None:
+    """One submission from a student's files: only the chosen notebook is read."""
+    meta = {e.name: e for e, _ in files if e.name in ("timestamp.txt", "submission_secret.txt")}
+    for name, e in meta.items():
+        fates.append(Fate(e.path, METADATA, student, "nbgrader's submission time" if name == "timestamp.txt"
+                          else "nbgrader's submission secret"))
+    files = [(e, c) for e, c in files if e.name not in meta]
+    notebooks = [(e, c) for e, c in files if _is_notebook_name(e.name)]
+    for e, _ in files:
+        if not _is_notebook_name(e.name):
+            fates.append(Fate(e.path, NOT_NOTEBOOK, student, "not an .ipynb (nor a jupytext .py/.md)"))
+    if not notebooks:
+        return None
+
+    def rank(item):   # (a later Canvas upload has a larger attachment id)
+        e, c = item
+        return (assignment in e.name, e.name.lower().endswith(".ipynb"),
+                int(c.lms.get("canvas_attachment_id", 0)), e.time or dt.datetime.min, e.path)
+    notebooks.sort(key=rank, reverse=True)
+    chosen, raw, unreadable = None, b"", []
+    for e, c in notebooks:
+        if chosen is not None:
+            fates.append(Fate(e.path, SUPERSEDED, student, f"{Path(chosen[0].path).name} was graded instead"))
+            continue
+        got = e.read()
+        if isinstance(got, str):
+            unreadable.append((e, c, got))
+            fates.append(Fate(e.path, UNREADABLE, student, got))
+        elif e.name.lower().endswith((".py", ".md")) and not _looks_like_jupytext(got):
+            fates.append(Fate(e.path, NOT_NOTEBOOK, student, "a text file that is not a jupytext notebook"))
+        else:
+            chosen, raw = (e, c), got
+    if chosen is None and not unreadable:
+        return None
+    # a student whose every notebook is unreadable is still a student: graded 0, with the reason
+    e, claim = chosen if chosen is not None else unreadable[0][:2]
+    notes = [f"{len(notebooks)} notebooks; graded {e.name}"] if len(notebooks) > 1 and chosen else []
+    if chosen is not None:
+        fates.append(Fate(e.path, GRADED, student,
+                          "" if e.name.lower().endswith(".ipynb") else "converted from jupytext text"))
+    sub = Submission(student, raw, e.path, e.name, "; ".join(notes),
+                     problem="" if chosen is not None else f"the submitted file is {unreadable[0][2]}",
+                     late_marker=claim.late_marker, lms=dict(claim.lms))
+    _set_time(sub, meta.get("timestamp.txt"), timestamp)
+    return sub
+
+
+def _looks_like_jupytext(raw: bytes) -> bool:
+    text = raw[:200_000].decode("utf-8", errors="replace")
+    return bool(re.search(r"^(# %%|# In\[|#\s*---\s*$|---\s*$\n(?:.*\n)*?jupyter:|```python)", text, re.MULTILINE))
+
+
+def _set_time(sub: Submission, stamp: _Entry | None, timestamp: dt.datetime | None) -> None:
+    """The submission time, where the input says it. An LMS zip's own file times are when the zip
+    was made (Canvas) or are not documented (Moodle): never read as submission times."""
+    if timestamp is not None:
+        sub.submitted_at, sub.time_source = timestamp, "the submission times given (--times)"
+    elif stamp is not None:
+        sub.submitted_at = _read_timestamp(stamp)
+        sub.time_source = "timestamp.txt" if sub.submitted_at else "timestamp.txt (unreadable: ignored)"
+    elif sub.late_marker:
+        sub.time_source = "Canvas marked it LATE (its zip carries no time)"
+
+
+def _read_timestamp(e: _Entry) -> dt.datetime | None:
+    from nbgrader.utils import parse_utc
+    got = e.read()
+    if isinstance(got, str) or len(got) > 200:
+        return None
+    try:
+        return parse_utc(got.decode("utf-8", errors="replace").strip()).replace(tzinfo=dt.timezone.utc)
+    except Exception:   # (nbgrader's own parser: a bad stamp means no time, never a crash)
+        return None
+
+
+def read_notebook_text(raw: bytes, name: str) -> str:
+    """A jupytext text notebook as .ipynb JSON (repair reads it like any notebook)."""
+    import jupytext
+    fmt = "md" if name.lower().endswith(".md") else "py"
+    return jupytext.writes(jupytext.reads(raw.decode("utf-8", errors="replace"), fmt=fmt), fmt="ipynb")

@@ -7,7 +7,8 @@ SOURCE = ROOT / "source"
 RELEASE = ROOT / "release"
 SAMPLES = ROOT / "samples"
 BUILD = ROOT / "build"
-NBGRADER_COURSE = BUILD / "course"   # the nbgrader course folder the build writes
+NBGRADER_COURSE = BUILD / "course"   # the real class's nbgrader course folder (gradebook, roster)
+SAMPLE_COURSE = BUILD / "sample-course"   # the bundled sample class's: never mixed with a real class
 
 
 def source_script(assignment: str) -> Path:

@@ -41,10 +41,17 @@ def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def read_submission(raw: bytes):
-    """Parse a submitted file into a notebook, or raise Unmatchable with the reason."""
+def read_submission(raw: bytes, name: str = ""):
+    """Parse a submitted file (a notebook, or one in jupytext's text form when `name` ends in
+    .py/.md) into a notebook, or raise Unmatchable with the reason."""
     if not raw.strip():
         raise Unmatchable("the submitted file is empty")
+    if name.lower().endswith((".py", ".md")):
+        from .intake import read_notebook_text
+        try:
+            raw = read_notebook_text(raw, name).encode()
+        except Exception as exc:   # jupytext's parser on a student's text: any failure is theirs
+            raise Unmatchable(f"the jupytext file could not be read ({type(exc).__name__}: {exc})"[:300]) from None
     try:
         data = json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:

@@ -58,3 +58,15 @@ c.HTMLExporter.sanitize_html = True
 from autograder.preprocessors import SandboxedResultsOnly  # noqa: E402
 
 c.Autograde.exporter_class = SandboxedResultsOnly
+
+# Late submissions: nbgrader's own mechanism (the due date and each student's extension in the
+# gradebook, the submission's timestamp.txt), with the course's policy from course.yml.
+from autograder.lateness import CoursePolicy  # noqa: E402
+
+c.AssignLatePenalties.plugin_class = CoursePolicy
+
+# `nbgrader export` (and `python -m autograder`'s grades.csv): quoted, with LMS ids, lateness and a
+# status column that marks scores still waiting for manual grading.
+from autograder.grade import CourseCsvExport  # noqa: E402
+
+c.ExportApp.plugin_class = CourseCsvExport

@@ -60,22 +60,25 @@ def test_intake_reads_flat_folders_zips_and_colab_downloads(course_and_class, tm
     (flat / "kim01_01_perceptron.ipynb").write_bytes(nb)
     (flat / "lee02_assignment1.ipynb").write_bytes(nb)
     (flat / "lee02_01_perceptron.ipynb").write_bytes(nb)
-    got = intake.collect(flat, "01_perceptron")
+    got = intake.collect(flat, "01_perceptron").submissions
     assert [s.student for s in got] == ["kim01", "lee02"]
-    assert got[1].origin.endswith("lee02_01_perceptron.ipynb") and "2 files" in got[1].note
+    assert got[1].origin.endswith("lee02_01_perceptron.ipynb") and "2 notebooks" in got[1].note
 
     with zipfile.ZipFile(tmp_path / "lms.zip", "w") as z:
         z.writestr("export/park03_01_perceptron.ipynb", nb)
         z.writestr("__MACOSX/._park03_01_perceptron.ipynb", b"junk")
-    assert [s.student for s in intake.collect(tmp_path / "lms.zip", "01_perceptron")] == ["park03"]
+    taken = intake.collect(tmp_path / "lms.zip", "01_perceptron")
+    assert [s.student for s in taken.submissions] == ["park03"]
+    assert [(f.file, f.fate) for f in taken.fates] == [
+        ("__MACOSX/._park03_01_perceptron.ipynb", intake.IGNORED), ("export/park03_01_perceptron.ipynb", intake.GRADED)]
 
     colab = tmp_path / "colab"
     (colab / "choi 04").mkdir(parents=True)
     (colab / "choi 04" / "Copy of 01_perceptron.ipynb").write_bytes(nb)
-    got = intake.collect(colab, "01_perceptron")
+    got = intake.collect(colab, "01_perceptron").submissions
     assert [s.student for s in got] == ["choi-04"] and got[0].raw == nb
 
-    custom = intake.collect(flat, "01_perceptron", id_pattern=r"^[a-z]+(?P<student>\d+)_")
+    custom = intake.collect(flat, "01_perceptron", id_pattern=r"^[a-z]+(?P<student>\d+)_").submissions
     assert [s.student for s in custom] == ["01", "02"]
 
 
@@ -87,12 +90,11 @@ def test_intake_never_merges_two_students(course_and_class, tmp_path):
     with zipfile.ZipFile(tmp_path / "folders.zip", "w") as z:
         z.writestr("Victim Kim_1001_assignsubmission_file/01_perceptron.ipynb", nb)
         z.writestr("Mallory Lee_1002_assignsubmission_file/Victim Kim_01_perceptron.ipynb", nb)
-    got = intake.collect(tmp_path / "folders.zip", "01_perceptron")
+    got = intake.collect(tmp_path / "folders.zip", "01_perceptron").submissions
     assert [(s.student, Path(s.origin).name) for s in got] == [
-        ("Mallory-Lee_1002_assignsubmission_file", "Victim Kim_01_perceptron.ipynb"),
-        ("Victim-Kim_1001_assignsubmission_file", "01_perceptron.ipynb")]
+        ("Mallory-Lee-1002", "Victim Kim_01_perceptron.ipynb"), ("Victim-Kim-1001", "01_perceptron.ipynb")]
     with zipfile.ZipFile(tmp_path / "clash.zip", "w") as z:
         z.writestr("kim 01_01_perceptron.ipynb", nb)
         z.writestr("kim-01_01_perceptron.ipynb", nb)
-    with pytest.raises(intake.Collision, match="kim 01_01_perceptron.ipynb and kim-01_01_perceptron.ipynb"):
+    with pytest.raises(intake.Collision, match="kim 01_01_perceptron.ipynb and kim-01_01_perceptron.ipynb.*--assign"):
         intake.collect(tmp_path / "clash.zip", "01_perceptron")
