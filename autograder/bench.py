@@ -15,6 +15,9 @@ Prints, measured in one run on this machine:
   plain model call per character, the LSTM cell stepped eagerly, and the same loop in `tf.function`;
 - notebook 09's graded training run: the test accuracy the reference `train_fashion_model` reaches
   through the visible and the hidden check's driver over 10 seeds, against the stated thresholds;
+- intake: a Canvas zip of 300 students (with extra files, earlier uploads and a late one) taken in
+  and kept (intake.collect, archive.save) in a fresh process: seconds and peak memory, against the
+  targets of 10 s and 500 MB;
 - transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
   backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
   references.
@@ -400,10 +403,60 @@ def print_gradient_agreement() -> None:
     print(f"  worst: {worst:.2e}  (target < 1e-7: {'met' if worst < 1e-7 else 'NOT MET'})")
 
 
+_INTAKE_RUN = """
+import resource, sys, time
+from pathlib import Path
+from autograder import archive, intake
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+taken = intake.collect(Path(sys.argv[1]), sys.argv[2])
+archive.save(Path(sys.argv[3]), sys.argv[2], taken)
+seconds = time.perf_counter() - t0
+print(len(taken.submissions), len(taken.fates), seconds, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def intake_figures(students: int = 300, assignment: str = "03_softmax") -> dict:
+    """A Canvas-shaped zip of `students` (each: their notebook, a PDF; every tenth an earlier upload
+    too; one LATE), taken in by a fresh process (imports excluded from the time, included in memory)."""
+    import subprocess
+    import sys
+    import zipfile
+    release = build.paths.RELEASE / assignment / f"{assignment}.ipynb"
+    answers = sample_class.half_right_answers(assignment)[0]
+    nb = sample_class.fill(nbformat.read(release, as_version=4), answers)
+    with tempfile.TemporaryDirectory() as tmp:
+        zipped = Path(tmp) / "submissions.zip"
+        with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+            for k in range(students):
+                nb.cells[-1].source = f"# student {k}"   # (no two files alike)
+                name, uid, att = f"student{k:03d}", 10000 + k, 500000 + 3 * k
+                late = "_LATE" if k == 7 else ""
+                z.writestr(f"{name}{late}_{uid}_{att + 2}_{assignment}.ipynb", nbformat.writes(nb))
+                z.writestr(f"{name}{late}_{uid}_{att + 1}_notes.pdf", b"%PDF-1.4 " + bytes(20_000))
+                if k % 10 == 0:
+                    z.writestr(f"{name}{late}_{uid}_{att}_{assignment}-1.ipynb", nbformat.writes(nb))
+        out = subprocess.run([sys.executable, "-c", _INTAKE_RUN, str(zipped), assignment, str(Path(tmp) / "course")],
+                             capture_output=True, text=True, check=True, cwd=build.paths.ROOT)
+        subs, files, seconds, base, peak = out.stdout.split()
+        return {"students": int(subs), "files": int(files), "seconds": float(seconds),
+                "zip_mb": zipped.stat().st_size / 2**20, "base_mb": int(base) / 1024, "peak_mb": int(peak) / 1024}
+
+
+def print_intake_figures() -> None:
+    r = intake_figures()
+    print(f"\nIntake of a Canvas zip ({r['zip_mb']:.0f} MB, {r['files']} files, {r['students']} students), "
+          "taken in and kept in a fresh process:")
+    print(f"  time   {r['seconds']:6.2f} s   (target < 10 s)")
+    print(f"  memory {r['peak_mb']:6.0f} MB peak, {r['base_mb']:.0f} MB of it the interpreter and imports"
+          f"   (target < 500 MB)")
+
+
 SECTIONS = {"notebooks": print_notebook_times, "grading": print_class_throughput,
             "gradients": print_gradient_agreement, "optimizers": print_optimizer_agreement,
             "conv": print_conv_benchmark, "rnn": print_rnn_figures,
-            "fashion": print_fashion_training_accuracy, "transfer": print_transfer_figures}
+            "fashion": print_fashion_training_accuracy, "transfer": print_transfer_figures,
+            "intake": print_intake_figures}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -138,9 +138,14 @@ def results(course: Path, assignments: list[str]) -> list[Result]:
 
 def export_lms_grades(course: Path, assignments: list[str], lms: str, out: Path) -> list[Path]:
     """Grade import files for `lms` ("canvas" or "moodle") from the gradebook and the roster."""
+    import json
+
     from . import lms as lms_formats
+    from .roster import CANVAS_COLUMNS
     roster = _roster(course)
-    return lms_formats.export_grades(results(course, assignments), roster, Path(out), lms)
+    known = Path(course) / CANVAS_COLUMNS   # (from a Canvas gradebook export's roster import)
+    columns = json.loads(known.read_text()) if known.exists() else None
+    return lms_formats.export_grades(results(course, assignments), roster, Path(out), lms, columns=columns)
 
 
 def export_lms_feedback(course: Path, assignment: str, lms: str, out: Path) -> Path:

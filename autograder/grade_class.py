@@ -1,15 +1,19 @@
 """Grade a whole class: intake, repair, sandboxed parallel execution, verdicts, then nbgrader.
 
     python -m autograder grade 01_perceptron SUBMISSIONS [--executor local|dask|tcp://host:8786]
+    python -m autograder regrade 01_perceptron [--student ID]
 
-1. `intake` finds one notebook per student (nbgrader layout, LMS zip, Colab downloads);
+1. `intake` finds one notebook per student (LMS zips, nbgrader's submitted/, Colab downloads),
+   matched to the roster, with a fate for every file; `archive` keeps them and the report in the
+   course folder (a regrade starts here);
 2. `repair` matches it to the assignment and rebuilds it as an untouched notebook with the
    student's answers (or says why it cannot);
 3. workers (any `concurrent.futures.Executor`: a local process pool by default, or a Dask cluster)
    run each notebook in a `sandbox` and judge the evidence in their own clean process (`verdict`);
-4. one thread of this process alone writes the course folder and has nbgrader autograde each
-   result and write its feedback as it arrives (one gradebook writer); then the CSV export and a
-   summary per exercise.
+4. one thread of this process alone writes the course folder (with the submission time and the
+   student's extension, for nbgrader's late penalty) and has nbgrader autograde each result and
+   write its feedback as it arrives (one gradebook writer); then the CSV export and a summary per
+   exercise.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ names and emails into nbgrader's gradebook, so the formgrader and the CSV export
 from __future__ import annotations
 
 import csv
+import json
 import datetime as dt
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from .intake import safe_id
 
 FILE = "roster.csv"
+CANVAS_COLUMNS = "canvas_columns.json"   # {assignment: the Canvas gradebook column it goes back into}
 
 
 class RosterError(ValueError):
@@ -202,11 +204,15 @@ def _name_key(name: str) -> str:
 def import_export(path: Path, course: Path, assignment: str | None = None) -> tuple[Roster, str]:
     """Read an LMS export into the course's roster (created if missing); (roster, a one-line summary).
     `assignment`: the one a Moodle grading worksheet belongs to (its participant ids are per assignment)."""
-    from .lms import read_roster_export
+    from .lms import canvas_columns, read_roster_export
     kind, students = read_roster_export(Path(path), assignment)
     roster = Roster.load(course) or Roster()
     added, updated = roster.merge(students)
     roster.save(course)
+    columns = canvas_columns(Path(path))
+    if columns:   # the Canvas assignments the export shows: grades go back into them, not new ones
+        known = json.loads((Path(course) / CANVAS_COLUMNS).read_text()) if (Path(course) / CANVAS_COLUMNS).exists() else {}
+        (Path(course) / CANVAS_COLUMNS).write_text(json.dumps({**known, **columns}, indent=1, sort_keys=True))
     if (Path(course) / "gradebook.db").exists():
         roster.sync_gradebook(course)
     return roster, (f"{path.name}: {kind}, {len(students)} students ({added} new, {updated} updated); "

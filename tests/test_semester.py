@@ -31,7 +31,7 @@ def notebooks(tmp_path_factory, built_course):
 def _canvas_export(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     """A Canvas gradebook export (Grades > Export): header, the Points Possible row, the students,
     the Test Student last."""
-    lines = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"Softmax (5003)", "Current Score"],
+    lines = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "03_softmax: Softmax (5003)", "Current Score"],
              ["    Points Possible", "", "", "", "", "16", "(read only)"]]
     lines += [[name, uid, f"S{uid}", login, section, "", ""] for name, uid, login, section in rows]
     lines.append(["Student, Test", "9999", "", "", "Section A", "", ""])
@@ -254,3 +254,89 @@ def test_roster_rejects_what_would_merge_students(tmp_path):
     (tmp_path / "roster.csv").write_text("id,email\nkim01,k@x.edu\nkim02,K@x.edu\n")
     with pytest.raises(RosterError, match="share email"):
         Roster.load(tmp_path)
+
+
+# ---- grades and feedback back to the LMS ------------------------------------------------------------
+
+def test_canvas_grade_import_and_feedback_reupload(canvas_course, tmp_path):
+    from autograder.lms import canvas
+    course, _, _, _ = canvas_course
+    results = {r.student: r for r in grade.results(course, [A])}
+    paths = grade.export_lms_grades(course, [A], "canvas", tmp_path)
+    with open(paths[0], newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and len(table[0]) == 6
+    # the grades go back into the Canvas assignment the roster's export showed (its id), not a new one
+    assert table[0][5] == "03_softmax: Softmax (5003)" and table[1][0] == "    Points Possible" and table[1][5] == "16"
+    rows = {r[1]: r for r in table[2:]}
+    assert set(rows) == {"1001", "1002", "1003", "1004", "1005", "1006"}   # the roster, no Test Student
+    roster = Roster.load(course)
+    for uid, row in rows.items():
+        r = results.get(roster.by_canvas(uid).id)
+        # a score goes up only when final; pending (written answers not graded yet) and missing are blank
+        assert row[5] == ("" if r is None or r.needs_manual else f"{r.score:g}"), (uid, row, r)
+    assert any(r.needs_manual for r in results.values()) and any(not r.needs_manual for r in results.values())
+    with open(paths[1], newline="", encoding="utf-8") as f:
+        status = {row["student"]: row["status"] for row in csv.DictReader(f)}
+    assert status["yoon06"] == "no submission"
+    assert {status[s] for s, r in results.items() if r.needs_manual} == {"waiting for manual grading"}
+
+    bundle = grade.export_lms_feedback(course, A, "canvas", tmp_path)
+    manifest = archive.load_manifest(course, A)
+    with zipfile.ZipFile(bundle) as z:
+        names = {canvas.reupload_ids(n): n for n in z.namelist()}
+        assert set(names) == {(m["lms"]["canvas_user_id"], m["lms"]["canvas_attachment_id"])
+                              for m in manifest.values()}
+        late = names[("1004", "70006")]
+        assert late.startswith("parksora_LATE_1004_70006_") and late.endswith(".html")
+        assert "Sora" in z.read(late).decode() and "Minji" not in z.read(late).decode()
+
+
+def _moodle_worksheet(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A Moodle assignment's grading worksheet (View all submissions > Download grading worksheet)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                    "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+                    "Feedback comments"])
+        for pid, name, email, when in rows:
+            w.writerow([f"Participant {pid}", name, email, "Submitted for grading", "", "16.00", "Yes", when, "-", ""])
+    return path
+
+
+def test_moodle_loop_with_worksheet_times(tmp_path, copy_built_course, notebooks):
+    from autograder.lms import moodle
+    course = copy_built_course(tmp_path / "course")
+    sheet = _moodle_worksheet(tmp_path / "worksheet.csv", [
+        ("501", "Kim Minji", "minji.kim@uni.ac.kr", "Thursday, 25 March 2027, 1:05 AM"),   # 25 h late: 2 days
+        ("502", "Kim Minji", "minji.kim2@uni.ac.kr", "Tuesday, 23 March 2027, 9:15 PM"),
+        ("503", "Lee Jun", "jun.lee@uni.ac.kr", "Tuesday, 23 March 2027, 11:50 PM"),
+        ("504", "Han Yuna", "yuna.han@uni.ac.kr", "-")])                                   # no submission
+    with pytest.raises(RosterError, match="--assignment"):
+        import_export(sheet, course)
+    import_export(sheet, course, A)
+    results = grade_class.grade_class(A, _moodle_zip(tmp_path / "moodle.zip", notebooks, folders=True), course,
+                                      times=sheet, workers=2, progress=False)
+    half = sample_class.half_right_answers(A)[1]
+    assert {r.student: r.score for r in results} == {"minji.kim": FULL, "minji.kim2": 0, "jun.lee": half}
+    rows = {r.student: r for r in grade.results(course, [A])}
+    assert rows["minji.kim"].late_penalty == pytest.approx(FULL * 0.2)        # 2 started days, 10 % each
+    assert rows["minji.kim2"].seconds_late == 0 and rows["jun.lee"].seconds_late == 0
+
+    worksheet = grade.export_lms_grades(course, [A], "moodle", tmp_path / "out")[0]
+    with open(worksheet, newline="", encoding="utf-8") as f:
+        got = {row["Identifier"]: row for row in csv.DictReader(f)}
+    assert set(got) == {"Participant 501", "Participant 502", "Participant 503", "Participant 504"}
+    assert got["Participant 504"]["Status"] == "No submission" and got["Participant 504"]["Grade"] == ""
+    for pid, student in (("501", "minji.kim"), ("502", "minji.kim2"), ("503", "jun.lee")):
+        r = rows[student]
+        assert got[f"Participant {pid}"]["Grade"] == ("" if r.needs_manual else f"{r.score:g}")
+
+    bundle = grade.export_lms_feedback(course, A, "moodle", tmp_path / "out")
+    with zipfile.ZipFile(bundle) as z:
+        pieces = sorted(moodle.import_pieces(n)[:4] for n in z.namelist())
+        assert pieces == [["Kim Minji", "501", "assignfeedback", "file"], ["Kim Minji", "502", "assignfeedback", "file"],
+                          ["Lee Jun", "503", "assignfeedback", "file"]]
+        mine = next(n for n in z.namelist() if "_501_" in n)
+        text = z.read(mine).decode()
+        assert "minji.kim" in text and "25.1 h late" in text and "20 % of the score taken off" in text

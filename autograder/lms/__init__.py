@@ -34,6 +34,16 @@ def read_roster_export(path: Path, assignment: str | None = None) -> tuple[str, 
         "Full name, with Email address, ID number or Username)")
 
 
+def canvas_columns(path: Path) -> dict[str, str]:
+    """{course assignment id: its column} in a Canvas gradebook export ({} for any other file), so
+    that grades go back into the Canvas assignments that exist instead of new ones."""
+    from .common import course_assignments
+    table = read_table(Path(path))
+    if not canvas.is_gradebook_export(table.header):
+        return {}
+    return canvas.assignment_columns(table, {a: v.get("title", "") for a, v in course_assignments().items()})
+
+
 def read_times(path: Path, assignment: str, roster) -> dict[str, dt.datetime]:
     """{roster id: aware submission time} from a Moodle grading worksheet of `assignment` or a CSV
     with columns `student,submitted_at`."""
