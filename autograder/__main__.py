@@ -45,6 +45,7 @@ def run_sample_class(course: Path = paths.SAMPLE_COURSE, release_dir: Path = pat
         print(f"released {path}")
     assignments = [a for a in assignments if not only or a in only]
     incoming = course / "sample_submissions"
+    sample_class.roster().save(course)   # (names in the formgrader, as a real class has)
     for a in assignments:
         probe = probes / f"{a}.py" if probes else None
         sample_class.write_submissions(incoming, a, course, release_dir,

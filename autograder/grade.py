@@ -117,6 +117,15 @@ class Result:
     needs_manual: bool      # written answers still waiting for a grader: the score is not final
 
 
+def submissions(gb: Gradebook, assignments: list[str]):
+    """(assignment, its submissions in the gradebook) for each of `assignments` the gradebook has."""
+    for a in assignments:
+        try:
+            yield a, gb.find_assignment(a).submissions
+        except MissingEntry:
+            continue
+
+
 def results(course: Path, assignments: list[str]) -> list[Result]:
     """Every graded submission of `assignments` in the course's gradebook (late penalties recomputed
     from the current scores first: a hand grade given since changes them)."""
@@ -124,11 +133,7 @@ def results(course: Path, assignments: list[str]) -> list[Result]:
     refresh_penalties(course, assignments)
     rows = []
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for a in assignments:
-            try:
-                subs = gb.find_assignment(a).submissions
-            except MissingEntry:
-                continue
+        for a, subs in submissions(gb, assignments):
             for sub in sorted(subs, key=lambda s: s.student.id):
                 penalty = float(sub.late_submission_penalty or 0)
                 rows.append(Result(sub.student.id, a, max(0.0, float(sub.score) - penalty), float(sub.max_score), penalty,

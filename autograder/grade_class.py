@@ -191,7 +191,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
         raise SystemExit(f"no submissions for {assignment} found in {submissions}\n{taken.summary()}")
     report = archive.save(course, assignment, taken)
     if progress:
-        print(f"{taken.summary()}\nintake report: {report}", flush=True)
+        print("\n".join(filter(None, [taken.summary(), taken.details(), f"intake report: {report}"])), flush=True)
     return grade_submissions(assignment, taken.submissions, course, progress=progress, **grading)
 
 
@@ -235,7 +235,12 @@ def grade_submissions(assignment: str, subs: list[intake.Submission], course: Pa
         try:
             if sub.problem:
                 raise repair.Unmatchable(sub.problem)
-            rep = repair.repair(repair.read_submission(sub.raw, sub.name), release_nb)
+            try:
+                rep = repair.repair(repair.read_submission(sub.raw, sub.name), release_nb)
+            except repair.Unmatchable:
+                raise
+            except Exception as exc:   # a parser met a file no one foresaw: this student's problem only
+                raise repair.Unmatchable(f"the file could not be read ({type(exc).__name__})") from None
         except repair.Unmatchable as exc:
             res.problem = str(exc)
             res.notes.append(f"Not graded: {exc}.")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import io
 import os
 import re
 import stat
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .sanitize import cell_text
+
 MAX_FILE_BYTES = 100 << 20        # a notebook with its outputs; anything larger is not read
 MAX_ZIP_MEMBERS = 20_000          # a class of 1000 with 20 files each
 MAX_ZIP_BYTES = 8 << 30           # all members unpacked, as the zip declares them (reads never exceed it)
@@ -37,10 +38,14 @@ MAX_DEPTH = 4                     # folders below the input that are looked into
 NOTEBOOK_SUFFIXES = (".ipynb", ".py", ".md")   # .py/.md: a notebook in jupytext's text form
 _SAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
 
-# Canvas: <name>[_LATE]_<user id>_<attachment id>_<file>; old Canvas wrote `late` (lms/canvas.py)
-CANVAS = re.compile(r"^(?P<name>[^_/]+?)(?P<late>_(?i:late))?_(?P<user>\d+)_(?P<att>\d+)_(?P<file>.+)$")
+# Canvas: <name>[_LATE]_<user id>_<attachment id>_<file> (old Canvas wrote `late`); the name keeps
+# `_` and may end in `_<digits>`, so every split is a possible reading (_canvas_readings).
+CANVAS_TAIL = re.compile(r"(?:(?P<late>(?i:late))_)?(?P<user>\d+)_(?P<att>\d+)_(?P<file>.+)")
+CANVAS_ANON = re.compile(r"(?:(?P<late>(?i:late))_)?anon_(?P<aid>[A-Za-z0-9]+)_(?P<att>\d+)_(?P<file>.+)")
 MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
+
+NBGRADER = "nbgrader submitted/"
 
 # The fates of a file, in the report.
 GRADED, SUPERSEDED, NOT_NOTEBOOK, UNKNOWN, UNREADABLE, METADATA, IGNORED = (
@@ -99,6 +104,14 @@ class Intake:
         return (f"intake: {len(self.fates)} files in the input ({self.shape}): {counts}; "
                 f"{len(self.submissions)} students")
 
+    def details(self, most: int = 40) -> str:
+        """The files an instructor should look at (not graded, not system files), one per line."""
+        lines = [f"  {f.fate:<20} {f.student or '?':<20} {f.file}" + (f"  ({f.reason})" if f.reason else "")
+                 for f in sorted(self.fates, key=lambda x: (x.fate, x.student, x.file))
+                 if f.fate not in (GRADED, IGNORED, METADATA)]
+        more = [f"  ... and {len(lines) - most} more in the report"] if len(lines) > most else []
+        return "\n".join(lines[:most] + more)
+
     def write(self, path: Path) -> Path:
         """The intake report as CSV: every file of the input, its student, its fate and why."""
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,12 +119,13 @@ class Intake:
             w = csv.writer(f)
             w.writerow(["file", "student", "fate", "reason"])
             for fate in sorted(self.fates, key=lambda x: (x.student, x.fate != GRADED, x.file)):
-                w.writerow([fate.file, fate.student, fate.fate, fate.reason])
+                w.writerow([cell_text(fate.file), cell_text(fate.student), fate.fate, cell_text(fate.reason)])
         return path
 
 
 def safe_id(name: str) -> str:
-    return _SAFE.sub("-", name).strip("-.") or "unknown"
+    """An id fit for a folder name and a spreadsheet cell (never starting with `-`, `.`, `@`, `_`)."""
+    return _SAFE.sub("-", name).strip("-.@_") or "unknown"
 
 
 # ---- the files of the input ---------------------------------------------------------------------
@@ -128,9 +142,9 @@ class _Entry:
         return self.parts[-1]
 
 
-def _entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
+def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
     if path.is_file() and zipfile.is_zipfile(path):
-        return _zip_entries(path)
+        return _zip_entries(path, assignment)
     if not path.is_dir():
         raise FileNotFoundError(f"no folder or zip file at {path}")
     entries, fates = [], []
@@ -155,7 +169,7 @@ def _entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
     return entries, fates
 
 
-def _zip_entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
+def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -181,8 +195,10 @@ def _zip_entries(path: Path) -> tuple[list[_Entry], list[Fate]]:
         except ValueError:
             time = None
         entries.append(_Entry(info.filename, parts, functools.partial(_read_member, path, info), time))
-    # a folder wrapping the whole zip is not a student
-    while entries and all(len(e.parts) > 1 and e.parts[0] == entries[0].parts[0] for e in entries):
+    # A folder wrapping the whole zip is not a student; a zip of one student's folder keeps it.
+    while (entries and all(len(e.parts) > 1 and e.parts[0] == entries[0].parts[0] for e in entries)
+           and not MOODLE_FOLDER.match(entries[0].parts[0])
+           and not any(len(e.parts) > 2 and e.parts[1] == assignment for e in entries)):
         for e in entries:
             e.parts = e.parts[1:]
     return entries, fates
@@ -228,44 +244,90 @@ class _Claim:
     late_marker: bool = False
 
 
-def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None,
+def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, roster,
             fates: list[Fate]) -> tuple[str, list[tuple[_Entry, _Claim]]]:
-    """(the shape recognised, each student file with its claim); other files get their fate."""
+    """(the shape recognised, each student file with its claim); other files get their fate. The
+    LMS shapes are recognised first: what a student puts in their own upload (a folder named after
+    the assignment, a timestamp.txt) never changes how the rest of the class is read."""
     out: list[tuple[_Entry, _Claim]] = []
-    nbgrader = any(len(e.parts) == 3 and e.parts[1] == assignment for e in entries)
-    if nbgrader:
+    top = [e for e in entries if len(e.parts) == 1]
+    canvas = {id(e): c for e in top if (c := _canvas_claim(e.name, roster))}
+    moodle = {id(e): m for e in entries if (m := (MOODLE_FILE.match(e.name) if len(e.parts) == 1
+                                                  else MOODLE_FOLDER.match(e.parts[0])))}
+    if canvas or moodle:
+        shape, found = ("Canvas zip", canvas) if len(canvas) >= len(moodle) else ("Moodle download", moodle)
+        for e in entries:
+            if id(e) not in found:
+                fates.append(Fate(e.path, UNKNOWN, reason=f"not named as in a {shape}"))
+            elif shape == "Canvas zip":
+                claim = found[id(e)]
+                if isinstance(claim, str):   # (the reason it names no one for sure)
+                    fates.append(Fate(e.path, UNKNOWN, reason=claim))
+                    continue
+                claim.lms["lms_file"] = e.name
+                out.append((e, claim))
+            else:
+                m = found[id(e)]
+                out.append((e, _Claim(m["pid"], "moodle", m["name"], lms={
+                    "moodle_participant": m["pid"], "moodle_name": m["name"], "lms_file": e.parts[-1]})))
+        return shape, out
+    folders = {e.parts[0] for e in entries if len(e.parts) > 1}
+    with_assignment = {e.parts[0] for e in entries if len(e.parts) > 2 and e.parts[1] == assignment}
+    if with_assignment and 2 * len(with_assignment) >= len(folders):   # nbgrader's submitted/
         for e in entries:
             if len(e.parts) >= 3 and e.parts[1] == assignment:
                 out.append((e, _Claim(e.parts[0], "id")))
             else:
                 fates.append(Fate(e.path, IGNORED, reason=f"not in a `<student>/{assignment}/` folder"))
-        return "nbgrader submitted/", out
-    top = [e for e in entries if len(e.parts) == 1]
-    canvas = {id(e): m for e in top if (m := CANVAS.match(e.name))}
-    moodle = {id(e): m for e in entries if (m := (MOODLE_FILE.match(e.name) if len(e.parts) == 1
-                                                  else MOODLE_FOLDER.match(e.parts[0])))}
-    shape = ("Canvas zip" if canvas and len(canvas) >= len(moodle) else
-             "Moodle download" if moodle else
-             "folder per student" if entries and not top else "flat folder")
+        return NBGRADER, out
     for e in entries:
-        if shape == "Canvas zip" and id(e) in canvas:
-            m = canvas[id(e)]
-            out.append((e, _Claim(m["user"], "canvas", m["name"], late_marker=bool(m["late"]), lms={
-                "canvas_user_id": m["user"], "canvas_attachment_id": m["att"], "lms_file": e.name})))
-        elif shape == "Moodle download" and id(e) in moodle:
-            m = moodle[id(e)]
-            out.append((e, _Claim(m["pid"], "moodle", m["name"], lms={
-                "moodle_participant": m["pid"], "moodle_name": m["name"], "lms_file": e.parts[-1]})))
-        elif len(e.parts) > 1:
+        if len(e.parts) > 1:
             out.append((e, _Claim(e.parts[0], "id")))
+            continue
+        key = _key_from_name(e.name, assignment, id_pattern)
+        if key:
+            out.append((e, _Claim(key, "id")))
         else:
-            key = _key_from_name(e.name, assignment, id_pattern)
-            if key:
-                out.append((e, _Claim(key, "id")))
-            else:
-                how = f"the id pattern {id_pattern!r}" if id_pattern else "a student id beside the assignment id"
-                fates.append(Fate(e.path, UNKNOWN, reason=f"its name does not carry {how}"))
-    return shape, out
+            how = f"the id pattern {id_pattern!r}" if id_pattern else "a student id beside the assignment id"
+            fates.append(Fate(e.path, UNKNOWN, reason=f"its name does not carry {how}"))
+    return ("folder per student" if entries and not top else "flat folder"), out
+
+
+def _canvas_claim(name: str, roster) -> _Claim | str | None:
+    """A Canvas file's claim; None if the name is not Canvas'; a reason if it names no one for sure.
+    A name may end in `_<digits>` (a display name can), so `smithx_1002_1004_…` reads as user 1002 or
+    1004: with a roster, the reading whose user is in it and whose name is Canvas' name of that
+    user wins; without one, the first."""
+    m = CANVAS_ANON.fullmatch(name)
+    if m:
+        return _Claim(m["aid"], "canvas-anon", late_marker=bool(m["late"]),
+                      lms={"canvas_anonymous_id": m["aid"], "canvas_attachment_id": m["att"]})
+    readings = _canvas_readings(name)
+    if not readings or roster is None:
+        return readings[0] if readings else None
+    from .lms.canvas import canvas_name
+    known = [(c, roster.by_canvas(c.key)) for c in readings]
+    known = [(c, s) for c, s in known if s is not None]
+    named = [c for c, s in known if canvas_name(s) == c.name]
+    if len(named) == 1 or len({c.key for c in named}) == 1:
+        return named[0]
+    if len({c.key for c, _ in known}) == 1 and not named:
+        return known[0][0]
+    if not known:
+        return readings[0]   # (no one in the roster: reported as such)
+    return (f"reads as Canvas user {' or '.join(sorted({c.key for c, _ in known}))}: say whose it is with "
+            f"--assign 'canvas:ID=STUDENT'")
+
+
+def _canvas_readings(name: str) -> list[_Claim]:
+    out, seen = [], set()
+    for i in (i for i, ch in enumerate(name[:400]) if ch == "_" and i > 0):
+        m = CANVAS_TAIL.fullmatch(name, i + 1)
+        if m and m["user"] not in seen:
+            seen.add(m["user"])
+            out.append(_Claim(m["user"], "canvas", name[:i], late_marker=bool(m["late"]), lms={
+                "canvas_user_id": m["user"], "canvas_attachment_id": m["att"]}))
+    return out
 
 
 def _key_from_name(name: str, assignment: str, id_pattern: str | None) -> str:
@@ -299,13 +361,13 @@ def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=N
     if unmatched not in ("stop", "skip", "grade"):
         raise ValueError(f"unmatched must be stop, skip or grade, not {unmatched!r}")
     path = Path(path)
-    entries, fates = _entries(path)
-    shape, claims = _claims(entries, assignment, id_pattern, fates)
+    entries, fates = _entries(path, assignment)
+    shape, claims = _claims(entries, assignment, id_pattern, roster, fates)
     assign = dict(assign or {})
 
     # who: claims -> student ids
     groups: dict[str, list[tuple[_Entry, _Claim]]] = {}
-    owner_key: dict[str, str] = {}          # student id -> the first raw key that mapped to it
+    owner_key: dict[str, tuple[str, str]] = {}   # student id -> the first (key, LMS name) mapped to it
     unknown: dict[str, list[str]] = {}
     for e, claim in claims:
         student = _student_of(claim, roster, assignment, assign)
@@ -314,15 +376,16 @@ def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=N
                 student = _own_id(claim)
             else:
                 unknown.setdefault(_quote_key(claim), []).append(e.path)
-                fates.append(Fate(e.path, UNKNOWN, reason=_unknown_reason(claim, unmatched)))
+                fates.append(Fate(e.path, UNKNOWN, reason=_unknown_reason(claim, roster, unmatched)))
                 continue
-        key = _quote_key(claim)
-        if owner_key.setdefault(student, key) != key:
-            first = groups[student][0][0].path
+        key = _quote_key(claim)   # (and the name the LMS gives: one id under two names is two people)
+        if owner_key.setdefault(student, (key, claim.name)) != (key, claim.name):
+            first, (other, _) = groups[student][0][0].path, owner_key[student]
             raise Collision(f"{first} and {e.path} would both be graded as student {student!r}, though "
-                            f"they name different students ({owner_key[student]!r} and {key!r}). Say whose "
-                            f"each is, e.g. --assign '{owner_key[student]}=ID' --assign '{key}=ID2' (or fix "
-                            "the roster), so that no two students merge")
+                            f"they name different students ({other!r} and {key!r}"
+                            f"{', under two names' if other == key else ''}). Say whose each is, e.g. "
+                            f"--assign '{other}=ID' --assign '{key}=ID2' (or fix the roster), so that no two "
+                            "students merge")
         groups.setdefault(student, []).append((e, claim))
     if unknown and unmatched == "stop":
         lines = "\n".join(f"  {k}: {', '.join(v)}" for k, v in sorted(unknown.items()))
@@ -332,7 +395,7 @@ def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=N
             "--assign 'KEY=ID', or pass --unmatched skip (report them, grade nothing) or "
             "--unmatched grade (grade them under these ids).")
 
-    subs = [_pick(student, files, assignment, fates, (timestamps or {}).get(student))
+    subs = [_pick(student, files, assignment, fates, (timestamps or {}).get(student), shape == NBGRADER)
             for student, files in sorted(groups.items())]
     return Intake(shape, [s for s in subs if s is not None], fates)
 
@@ -348,11 +411,10 @@ def _student_of(claim: _Claim, roster, assignment: str, assign: dict[str, str]) 
         return _own_id(claim)
     if claim.kind == "canvas":
         s = roster.by_canvas(claim.key)
-    elif claim.kind == "moodle":
+    elif claim.kind == "moodle":   # (never by the name alone: a student may set their own)
         s = roster.by_moodle(assignment, claim.key)
-        if s is None:
-            named = roster.by_name(claim.name)
-            s = named[0] if len(named) == 1 and not named[0].moodle_participant(assignment) else None
+    elif claim.kind == "canvas-anon":
+        s = None
     else:
         s = roster.by_any_id(claim.key)
     return s.id if s is not None else None
@@ -362,17 +424,26 @@ def _own_id(claim: _Claim) -> str:
     """An id from what the files carry (no roster): an LMS id is kept, so two LMS users never merge."""
     if claim.kind in ("canvas", "moodle"):
         return safe_id(f"{claim.name}-{claim.key}")
+    if claim.kind == "canvas-anon":
+        return safe_id(f"anon-{claim.key}")
     return safe_id(claim.key)
 
 
 def _quote_key(claim: _Claim) -> str:
-    return {"canvas": f"canvas:{claim.key}", "moodle": f"moodle:{claim.key}"}.get(claim.kind, claim.key)
+    return {"canvas": f"canvas:{claim.key}", "moodle": f"moodle:{claim.key}",
+            "canvas-anon": f"anon:{claim.key}"}.get(claim.kind, claim.key)
 
 
-def _unknown_reason(claim: _Claim, unmatched: str) -> str:
+def _unknown_reason(claim: _Claim, roster, unmatched: str) -> str:
     what = {"canvas": f"Canvas user {claim.key} ({claim.name})",
-            "moodle": f"Moodle participant {claim.key} ({claim.name})"}.get(claim.kind, repr(claim.key))
-    return f"{what} is not in the roster" + ("; skipped (--unmatched skip)" if unmatched == "skip" else "")
+            "moodle": f"Moodle participant {claim.key} ({claim.name})",
+            "canvas-anon": f"anonymous Canvas student {claim.key} (anonymous grading: --unmatched grade)",
+            }.get(claim.kind, repr(claim.key))
+    hint = ""
+    if claim.kind == "moodle":   # the roster may know the name, but a name is not proof
+        named = [s.id for s in roster.by_name(claim.name)]
+        hint = f"; the roster has {' and '.join(named)} of that name (import this assignment's worksheet)" if named else ""
+    return f"{what} is not in the roster{hint}" + ("; skipped (--unmatched skip)" if unmatched == "skip" else "")
 
 
 def _is_notebook_name(name: str) -> bool:
@@ -380,9 +451,11 @@ def _is_notebook_name(name: str) -> bool:
 
 
 def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fates: list[Fate],
-          timestamp: dt.datetime | None) -> Submission | None:
-    """One submission from a student's files: only the chosen notebook is read."""
-    meta = {e.name: e for e, _ in files if e.name in ("timestamp.txt", "submission_secret.txt")}
+          timestamp: dt.datetime | None, nbgrader: bool) -> Submission | None:
+    """One submission from a student's files: only the chosen notebook is read. nbgrader's own
+    files count only in its layout (anywhere else, a timestamp.txt is the student's own file)."""
+    meta = {e.name: e for e, _ in files if nbgrader and len(e.parts) == 3
+            and e.name in ("timestamp.txt", "submission_secret.txt")}
     for name, e in meta.items():
         fates.append(Fate(e.path, METADATA, student, "nbgrader's submission time" if name == "timestamp.txt"
                           else "nbgrader's submission secret"))
@@ -428,8 +501,12 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
 
 
 def _looks_like_jupytext(raw: bytes) -> bool:
+    """A percent/light/hydrogen .py or a markdown notebook (linear time: no pattern that backtracks)."""
     text = raw[:200_000].decode("utf-8", errors="replace")
-    return bool(re.search(r"^(# %%|# In\[|#\s*---\s*$|---\s*$\n(?:.*\n)*?jupyter:|```python)", text, re.MULTILINE))
+    if re.search(r"^(?:# %%|# In\[|#[ \t]*---[ \t]*$|```python)", text, re.MULTILINE):
+        return True
+    header = re.search(r"^---[ \t]*$", text, re.MULTILINE)
+    return bool(header and re.search(r"^jupyter:", text[header.end():], re.MULTILINE))
 
 
 def _set_time(sub: Submission, stamp: _Entry | None, timestamp: dt.datetime | None) -> None:
@@ -455,8 +532,22 @@ def _read_timestamp(e: _Entry) -> dt.datetime | None:
         return None
 
 
+MAX_TEXT_BYTES = 2 << 20      # a jupytext notebook of the course is under 100 KB
+MAX_TEXT_CELLS = 2000          # (jupytext's parser is slow on many cells; the course has < 150)
+_HEADER = {".py": re.compile(r"\A(?:#!.*\n)?# ---[ \t]*\n(?:#.*\n)*?# ---[ \t]*\n"),
+           ".md": re.compile(r"\A---[ \t]*\n(?:.*\n)*?---[ \t]*\n")}
+
+
 def read_notebook_text(raw: bytes, name: str) -> str:
-    """A jupytext text notebook as .ipynb JSON (repair reads it like any notebook)."""
+    """A jupytext text notebook as .ipynb JSON (repair reads it like any notebook). Its YAML header
+    is dropped unread (the grader needs only the cells, and YAML aliases can expand to gigabytes),
+    and a text past the caps is refused: it is parsed in the grader's own process."""
     import jupytext
-    fmt = "md" if name.lower().endswith(".md") else "py"
-    return jupytext.writes(jupytext.reads(raw.decode("utf-8", errors="replace"), fmt=fmt), fmt="ipynb")
+    suffix = ".md" if name.lower().endswith(".md") else ".py"
+    if len(raw) > MAX_TEXT_BYTES:
+        raise ValueError(f"a jupytext notebook over {MAX_TEXT_BYTES >> 20} MB")
+    text = _HEADER[suffix].sub("", raw.decode("utf-8", errors="replace").replace("\r\n", "\n"), count=1)
+    marker = r"^# %%" if suffix == ".py" else r"^```"
+    if len(re.findall(marker, text, re.MULTILINE)) > MAX_TEXT_CELLS * (1 if suffix == ".py" else 2):
+        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_CELLS} cells")
+    return jupytext.writes(jupytext.reads(text, fmt=suffix.lstrip(".")), fmt="ipynb")

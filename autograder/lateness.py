@@ -96,14 +96,12 @@ class CoursePolicy(LateSubmissionPlugin):
 
 def refresh_penalties(course: Path, assignments: list[str]) -> None:
     """Recompute every late notebook's penalty from its current score (hand grades included)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
+
+    from .grade import submissions
     rule = policy()
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
-        for a in assignments:
-            try:
-                subs = gb.find_assignment(a).submissions
-            except MissingEntry:
-                continue
+        for _, subs in submissions(gb, assignments):
             for sub in subs:
                 late = sub.total_seconds_late
                 for nb in sub.notebooks:

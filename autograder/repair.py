@@ -56,6 +56,8 @@ def read_submission(raw: bytes, name: str = ""):
         data = json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         raise Unmatchable(f"the submitted file is not a notebook (invalid JSON: {exc})") from None
+    except RecursionError:
+        raise Unmatchable("the submitted file is not a notebook (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise Unmatchable("the submitted file is JSON but not a Jupyter notebook (no cells)")
     try:

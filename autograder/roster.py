@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .intake import safe_id
+from .sanitize import cell_text
 
 FILE = "roster.csv"
 CANVAS_COLUMNS = "canvas_columns.json"   # {assignment: the Canvas gradebook column it goes back into}
@@ -173,7 +174,7 @@ class Roster:
             missing = {"id"} - set(reader.fieldnames or ())
             if missing:
                 raise RosterError(f"{path}: no `id` column (columns: {', '.join(COLUMNS)})")
-            roster = cls([Student(**{k: (row.get(k) or "").strip() for k in COLUMNS}) for row in reader])
+            roster = cls([Student(**{k: _from_cell(row.get(k) or "") for k in COLUMNS}) for row in reader])
         roster.check()
         return roster
 
@@ -184,7 +185,9 @@ class Roster:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, COLUMNS)
             writer.writeheader()
-            writer.writerows(asdict(s) for s in sorted(self.students, key=lambda s: s.id))
+            # (names come from the LMS, where a student may set their own: no formula reaches a spreadsheet)
+            writer.writerows({k: cell_text(v) for k, v in asdict(s).items()}
+                             for s in sorted(self.students, key=lambda s: s.id))
         tmp.replace(path)
         return path
 
@@ -195,6 +198,12 @@ class Roster:
             for s in self.students:
                 gb.update_or_create_student(s.id, first_name=s.first_name or None, last_name=s.last_name or None,
                                             email=s.email or None, lms_user_id=s.canvas_user_id or None)
+
+
+def _from_cell(text: str) -> str:
+    """A roster cell as `save` wrote it: the `'` that keeps a formula-like name text is not the name's."""
+    text = text.strip()
+    return text[1:] if text.startswith("'") and cell_text(text[1:]) != text[1:] else text
 
 
 def _name_key(name: str) -> str:

@@ -59,6 +59,13 @@ def fill(release_nb, answers: dict[str, str]):
     return nb
 
 
+def roster():
+    """The sample class's roster: its three students, named for what they submit."""
+    from .roster import Roster, Student
+    return Roster([Student(s, first_name="Sample", last_name=s.removeprefix("sample-").replace("-", " "))
+                   for s in STUDENTS])
+
+
 def probe_cell(probe: str):
     """A last code cell that runs `probe` (code that sets `facts`, from the notebook's own
     variables) and prints `facts` as one JSON line after PROBE_MARKER (numpy values as lists)."""

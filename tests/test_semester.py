@@ -3,7 +3,6 @@ LMSs and nbgrader produce (every file's fate reported), lateness, grading, regra
 feedback back to Canvas and Moodle. The exports are made in the test in the LMSs' own layouts."""
 import csv
 import datetime as dt
-import io
 import zipfile
 from pathlib import Path
 

@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import csv
 import re
-import zipfile
 from pathlib import Path
 
 from ..roster import RosterError, Student
-from .common import (Table, blank, column_title, email_user, new_student, number, ordered, status,
-                     warn)
+from .common import feedback_zip as common_feedback_zip
+from .common import (MAX_NAME_BYTES, Table, blank, cell_text, column_title, email_user, file_name_part,
+                     new_student, number, ordered, status, warn)
 
 KIND = "Canvas gradebook export"
 POINTS_POSSIBLE = "    Points Possible"    # the exporter's text, 4 leading spaces
@@ -159,8 +159,9 @@ def grades_csv(rows, roster, path: Path, columns: dict[str, str] | None = None,
             for a in assignments:
                 r = results.get((s.id, a))
                 cells.append(number(r.score) if r is not None and not r.needs_manual else "")
-            w.writerow([f"{s.last_name}, {s.first_name}" if s.first_name else s.last_name or s.id,
-                        s.canvas_user_id, s.sis_user_id, s.sis_login_id, s.section, *cells])
+            # (the importer matches by the ID column: the name and section cells are only read by people)
+            w.writerow([cell_text(f"{s.last_name}, {s.first_name}" if s.first_name else s.last_name or s.id),
+                        s.canvas_user_id, s.sis_user_id, s.sis_login_id, cell_text(s.section), *cells])
 
     uploaded = {s.id for s in students}
     skipped = {}
@@ -177,7 +178,7 @@ def grades_csv(rows, roster, path: Path, columns: dict[str, str] | None = None,
                 if sid in skipped and r is None:
                     continue
                 state = f"not uploaded: {skipped[sid]}" if sid in skipped else status(r)
-                w.writerow([sid, a, state, "" if r is None else number(r.score),
+                w.writerow([cell_text(sid), a, state, "" if r is None else number(r.score),
                             number(points[a]) if r is None else number(r.max_score),
                             "" if r is None else number(r.late_penalty)])
     warn("not in the Canvas import (not in the roster or no Canvas user id)",
@@ -204,28 +205,28 @@ def _new_column(assignment: str, titles: dict[str, str] | None) -> str:
 def feedback_zip(course: Path, assignment: str, roster, manifest: dict, path: Path) -> Path:
     """Each student's feedback HTML, named so that Canvas' re-upload attaches it to their submission:
     `<downloaded name up to the attachment id>_feedback.html`."""
-    course, path = Path(course), Path(path)
-    skipped, written = [], 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for student, entry in sorted(manifest.items()):
-            lms = (entry or {}).get("lms") or {}
-            uid, att = str(lms.get("canvas_user_id") or ""), str(lms.get("canvas_attachment_id") or "")
-            html = course / "feedback" / student / assignment / f"{assignment}.html"
-            if not (uid.isdigit() and att.isdigit()):
-                skipped.append(f"{student} (no Canvas user and attachment ids: not from a Canvas zip)")
-                continue
-            if not html.is_file():
-                skipped.append(f"{student} (no feedback: {html})")
-                continue
-            name = f"{_prefix(lms, uid, att, roster.by_id(student) if roster else None, entry)}_feedback.html"
-            if reupload_ids(name) != (uid, att):   # (cannot happen with the names built here)
-                skipped.append(f"{student} (the name {name!r} would not be matched)")
-                continue
-            z.write(html, name)
-            written += 1
-    warn(f"not in the Canvas feedback zip ({written} are)", skipped)
-    return path
+    def member(student: str, lms: dict) -> str:
+        uid, att = str(lms.get("canvas_user_id") or ""), str(lms.get("canvas_attachment_id") or "")
+        if not (uid.isdigit() and att.isdigit()):
+            return "!no Canvas user and attachment ids: not from a Canvas zip"
+        name = _feedback_name(_prefix(lms, uid, att, roster.by_id(student) if roster else None, manifest[student]))
+        if reupload_ids(name) != (uid, att):   # (cannot happen with the names built here)
+            return f"!the name {name!r} would not be matched"
+        return name
+    return common_feedback_zip(course, assignment, manifest, path, "Canvas", member)
+
+
+def _feedback_name(prefix: str, suffix: str = "_feedback.html") -> str:
+    """`<prefix>_feedback.html`, its name part (before `[LATE_]<user id>_<attachment id>`) shortened
+    where the whole would not fit in a file name: the re-upload reads only the ids."""
+    name = prefix + suffix
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    tokens = prefix.split("_")
+    n = 3 if len(tokens) >= 3 and tokens[-3].lower() == "late" else 2
+    head, ids = "_".join(tokens[:-n]), "_".join(tokens[-n:])
+    head = file_name_part(head, MAX_NAME_BYTES - len(f"_{ids}{suffix}".encode("utf-8"))).rstrip("_")
+    return f"{head}_{ids}{suffix}" if head else f"{ids}{suffix}"
 
 
 def reupload_ids(name: str) -> tuple[str, str] | None:

@@ -12,10 +12,13 @@ import csv
 import datetime as dt
 import io
 import math
+import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..roster import RosterError, Student
+from ..sanitize import cell_text  # noqa: F401  (the LMS modules use it from here)
 
 
 @dataclass
@@ -109,6 +112,17 @@ def number(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def file_name_part(text: str, budget: int) -> str:
+    """`text` cut to at most `budget` bytes of UTF-8 (whole characters), without the invisible
+    formatting characters (bidirectional overrides, zero-width ones) that disguise a file name."""
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    raw = text.encode("utf-8")[:max(0, budget)]
+    return raw.decode("utf-8", errors="ignore")
+
+
+MAX_NAME_BYTES = 255   # a file name in a zip that the LMS unpacks to disk (Linux, most file systems)
+
+
 def status(result) -> str:
     """`final`, `waiting for manual grading` or `no submission` (result None)."""
     if result is None:
@@ -155,6 +169,28 @@ def local_time(when) -> dt.datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return when.astimezone(timezone())
+
+
+def feedback_zip(course: Path, assignment: str, manifest: dict, path: Path, lms: str, member) -> Path:
+    """Each student's feedback HTML (`feedback/<student>/<assignment>/`) in a zip at `path`, named by
+    `member(student, manifest entry's lms ids)`: a name, or a string starting `!` saying why the
+    student cannot be in it (listed in a warning)."""
+    course, path = Path(course), Path(path)
+    skipped, written = [], 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for student, entry in sorted(manifest.items()):
+            html = course / "feedback" / student / assignment / f"{assignment}.html"
+            name = member(student, (entry or {}).get("lms") or {})
+            if name.startswith("!"):
+                skipped.append(f"{student} ({name[1:]})")
+            elif not html.is_file():
+                skipped.append(f"{student} (no feedback: {html})")
+            else:
+                z.write(html, name)
+                written += 1
+    warn(f"not in the {lms} feedback zip ({written} are)", skipped)
+    return path
 
 
 def warn(what: str, names: list[str]) -> None:

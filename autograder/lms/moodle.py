@@ -40,12 +40,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-import zipfile
 from pathlib import Path
 
 from ..roster import RosterError, Student
-from .common import (Table, blank, column_title, email_user, local_time, new_student, number, ordered,
-                     summary, timezone, warn)
+from .common import feedback_zip as common_feedback_zip
+from .common import (MAX_NAME_BYTES, Table, blank, cell_text, column_title, email_user, file_name_part,
+                     local_time, new_student, number, ordered, summary, timezone, warn)
 
 WORKSHEET_KIND = "Moodle grading worksheet"
 PARTICIPANTS_KIND = "Moodle participants export"
@@ -172,7 +172,9 @@ def worksheet_csv(rows, roster, assignment: str, path: Path, now: dt.datetime | 
             r = results.get(s.id)
             final = r is not None and not r.needs_manual
             when = local_time(r.submitted_at) if r is not None else None
-            w.writerow([f"{PARTICIPANT}{s.moodle_participant(assignment)}", s.full_name, s.email,
+            # (the upload matches by Identifier alone: the name and email cells are only read by people)
+            w.writerow([f"{PARTICIPANT}{s.moodle_participant(assignment)}", cell_text(s.full_name),
+                        cell_text(s.email),
                         "No submission" if r is None else "Waiting for manual grading" if r.needs_manual
                         else "Graded",
                         number(r.score) if final else "", number(r.max_score if r else points), "Yes",
@@ -269,34 +271,24 @@ def gradebook_csv(rows, roster, path: Path, titles: dict[str, str] | None = None
 def feedback_zip(course: Path, assignment: str, roster, manifest: dict, path: Path) -> Path:
     """Each student's feedback HTML as `<Full name>_<participant id>_assignfeedback_file_feedback.html`
     (the participant id from the manifest's `lms.moodle_participant`, else the roster's)."""
-    course, path = Path(course), Path(path)
-    skipped, written = [], 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for student, entry in sorted(manifest.items()):
-            lms = (entry or {}).get("lms") or {}
-            known = roster.by_id(student) if roster else None
-            pid = str(lms.get("moodle_participant") or (known.moodle_participant(assignment) if known else ""))
-            html = course / "feedback" / student / assignment / f"{assignment}.html"
-            if not pid.isdigit():
-                skipped.append(f"{student} (no participant id for {assignment})")
-                continue
-            if not html.is_file():
-                skipped.append(f"{student} (no feedback: {html})")
-                continue
-            name = feedback_name(lms.get("moodle_name") or (known.full_name if known else ""), pid)
-            z.write(html, name)
-            written += 1
-    warn(f"not in the Moodle feedback zip ({written} are)", skipped)
-    return path
+    def member(student: str, lms: dict) -> str:
+        known = roster.by_id(student) if roster else None
+        pid = str(lms.get("moodle_participant") or (known.moodle_participant(assignment) if known else ""))
+        if not pid.isdigit():
+            return f"!no participant id for {assignment}"
+        return feedback_name(lms.get("moodle_name") or (known.full_name if known else ""), pid)
+    return common_feedback_zip(course, assignment, manifest, path, "Moodle", member)
 
 
 def feedback_name(full_name: str, pid: str, filename: str = "feedback.html") -> str:
     """`<Full name>_<pid>_assignfeedback_file_<filename>`: the name with `_` (Moodle's separator) and
-    characters unsafe in a file name turned into spaces, never starting with `.` or `~` (ignored)."""
-    name = re.sub(r"[_/\\:*?\"<>|\x00-\x1f]", " ", full_name)
-    name = " ".join(name.split()).lstrip(".~ ") or "Participant"
-    return f"{name}_{pid}_{FEEDBACK_PLUGIN}_{filename}"
+    characters unsafe in a file name turned into spaces, never starting with `.` or `~` (ignored),
+    without invisible formatting characters, and cut so that the whole fits in a file name (Moodle
+    unpacks the zip to disk and reads only the participant id)."""
+    name = re.sub(r"[_/\\:*?\"<>|\x00-\x1f\x7f]", " ", full_name)
+    tail = f"_{pid}_{FEEDBACK_PLUGIN}_{filename}"
+    name = file_name_part(" ".join(name.split()).lstrip(".~ "), MAX_NAME_BYTES - len(tail.encode("utf-8")))
+    return f"{name.strip() or 'Participant'}{tail}"
 
 
 def import_pieces(name: str) -> list[str]:
