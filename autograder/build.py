@@ -150,10 +150,18 @@ def nbgrader(*args: str, cwd: Path, env: dict | None = None, check: bool = True)
     return proc
 
 
-def prepare_course_dir(course: Path = paths.NBGRADER_COURSE) -> Path:
-    """Write the nbgrader course folder: config plus the instructor notebooks."""
+def write_course_config(course: Path) -> None:
+    """The course's nbgrader config (its one home is course/) into the course folder, with the
+    repository's place beside it (`repository.txt`), so that nbgrader run from a plain shell there
+    imports this course's plugins instead of going on with its own defaults."""
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(paths.COURSE / "nbgrader_config.py", course / "nbgrader_config.py")
+    (course / "repository.txt").write_text(str(paths.ROOT) + "\n", encoding="utf-8")
+
+
+def prepare_course_dir(course: Path = paths.NBGRADER_COURSE) -> Path:
+    """Write the nbgrader course folder: config plus the instructor notebooks."""
+    write_course_config(course)
     cfg = course_config()
     keep = {instructor_notebook(a, course).parent for a in assignment_ids()}
     for folder in ("source", UNGRADED_SOURCE):   # drop assignments since removed from course.yml

@@ -32,9 +32,10 @@ def unsandboxed_autograde(course: Path, assignment: str) -> None:
 
 def export_csv(course: Path) -> Path:
     """`nbgrader export` (CourseCsvExport, set in the course's config), late penalties recomputed first."""
+    from . import lateness
     from .build import assignment_ids
-    from .lateness import refresh_penalties
-    refresh_penalties(course, assignment_ids(graded=True))
+    course = Path(course).resolve()   # (nbgrader runs in the course folder)
+    lateness.apply(course, assignment_ids(graded=True))
     target = course / "grades.csv"
     nbgrader("export", "--to", str(target), cwd=course)
     return target
@@ -43,7 +44,7 @@ def export_csv(course: Path) -> Path:
 class CourseCsvExport(ExportPlugin):
     """nbgrader's CSV export, quoted (a name may hold a comma), with what an instructor needs before
     uploading: the LMS user id, how late, and a status that says whether written answers still wait
-    for a grader (the score is then not final)."""
+    for a grader (the score is then not final). Assignments not graded yet have no rows."""
 
     COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                "lms_user_id", "seconds_late", "raw_score", "late_submission_penalty", "score", "max_score",
@@ -55,8 +56,8 @@ class CourseCsvExport(ExportPlugin):
             writer = csv.writer(f)
             writer.writerow(self.COLUMNS)
             for a in gradebook.assignments:
-                if self.assignment and a.name not in self.assignment:
-                    continue
+                if (self.assignment and a.name not in self.assignment) or not a.submissions:
+                    continue   # (an assignment not graded yet: no rows of zeros)
                 for st in gradebook.students:
                     if self.student and st.id not in self.student:
                         continue
@@ -71,8 +72,8 @@ class CourseCsvExport(ExportPlugin):
                     else:
                         penalty = sub.late_submission_penalty or 0.0
                         row.update(timestamp=sub.timestamp or "", seconds_late=sub.total_seconds_late,
-                                   raw_score=sub.score, late_submission_penalty=penalty,
-                                   score=max(0.0, sub.score - penalty),
+                                   raw_score=round(sub.score, 4), late_submission_penalty=round(penalty, 4),
+                                   score=round(max(0.0, sub.score - penalty), 4),
                                    status="waiting for manual grading" if sub.needs_manual_grade else "graded")
                     writer.writerow([row[k] for k in self.COLUMNS])
 
@@ -127,10 +128,10 @@ def submissions(gb: Gradebook, assignments: list[str]):
 
 
 def results(course: Path, assignments: list[str]) -> list[Result]:
-    """Every graded submission of `assignments` in the course's gradebook (late penalties recomputed
-    from the current scores first: a hand grade given since changes them)."""
-    from .lateness import refresh_penalties
-    refresh_penalties(course, assignments)
+    """Every graded submission of `assignments` in the course's gradebook (due dates, extensions and
+    late penalties brought up to date first: lateness.apply)."""
+    from . import lateness
+    lateness.apply(course, assignments)
     rows = []
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for a, subs in submissions(gb, assignments):
@@ -142,7 +143,8 @@ def results(course: Path, assignments: list[str]) -> list[Result]:
 
 
 def export_lms_grades(course: Path, assignments: list[str], lms: str, out: Path) -> list[Path]:
-    """Grade import files for `lms` ("canvas" or "moodle") from the gradebook and the roster."""
+    """Grade import files for `lms` ("canvas" or "moodle") from the gradebook and the roster, and
+    grades.csv anew."""
     import json
 
     from . import lms as lms_formats
@@ -150,7 +152,9 @@ def export_lms_grades(course: Path, assignments: list[str], lms: str, out: Path)
     roster = _roster(course)
     known = Path(course) / CANVAS_COLUMNS   # (from a Canvas gradebook export's roster import)
     columns = json.loads(known.read_text()) if known.exists() else None
-    return lms_formats.export_grades(results(course, assignments), roster, Path(out), lms, columns=columns)
+    written = lms_formats.export_grades(results(course, assignments), roster, Path(out), lms, columns=columns)
+    export_csv(course)   # (grades.csv tells the same story as what goes to the LMS)
+    return written
 
 
 def export_lms_feedback(course: Path, assignment: str, lms: str, out: Path) -> Path:
@@ -160,7 +164,10 @@ def export_lms_feedback(course: Path, assignment: str, lms: str, out: Path) -> P
     from . import lms as lms_formats
     from .grade_class import nbgrader_api, RESULTS
     roster = _roster(course)
-    results(course, [assignment])   # (recomputes late penalties)
+    pending = sorted(r.student for r in results(course, [assignment]) if r.needs_manual)   # (lateness.apply too)
+    if pending:
+        print(f"warning: the feedback of {len(pending)} student(s) shows scores still waiting for manual grading "
+              f"(written answers count 0 until graded in the formgrader): {', '.join(pending)}")
     api = nbgrader_api(course, course / RESULTS / assignment)
     for student in sorted(archive.load_manifest(course, assignment)):
         out_ = api.generate_feedback(assignment, student, force=True)

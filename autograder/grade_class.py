@@ -154,9 +154,12 @@ def make_executor(spec: str = "local", workers: int | None = None) -> tuple[cf.E
 # ---- the class -------------------------------------------------------------------------------
 
 def ensure_course(course: Path, assignment: str) -> None:
-    """Build the nbgrader course folder (gradebook, source, release) if it lacks the assignment."""
+    """Build the nbgrader course folder (gradebook, source, release) if it lacks the assignment; its
+    config is renewed every time (a repository updated mid-semester brings its own)."""
     if not (course / "release" / assignment / f"{assignment}.ipynb").exists():
         build.build_release(course / "release", course)
+    else:
+        build.write_course_config(course)
 
 
 def _notes_cell(lines: list[str]):
@@ -184,6 +187,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
     from . import archive, lms
     from .roster import Roster
     _check_graded(assignment)
+    course = Path(course).resolve()   # (nbgrader runs in the course folder: a relative path would miss)
     roster = Roster.load(course)
     stamps = lms.read_times(Path(times), assignment, roster) if times else None
     taken = intake.collect(Path(submissions), assignment, id_pattern, roster, assign, unmatched, stamps)
@@ -201,6 +205,7 @@ def regrade(assignment: str, course: Path = paths.NBGRADER_COURSE, students: lis
     check was fixed: no zip needed; times, lateness, the intake report and hand grades are kept."""
     from . import archive
     _check_graded(assignment)
+    course = Path(course).resolve()
     return grade_submissions(assignment, archive.load(course, assignment, students), course, **grading)
 
 
@@ -218,6 +223,7 @@ def grade_submissions(assignment: str, subs: list[intake.Submission], course: Pa
     """Grade `subs` into the course folder. `queued`, if given, is set once every notebook is
     queued on the executor."""
     from .roster import Roster
+    course = Path(course).resolve()
     ensure_course(course, assignment)
     release_nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     template = grading_template(release_nb, nbformat.read(
@@ -342,46 +348,52 @@ class GradebookWriter:
         s = self.roster.by_id(student) if self.roster else None
         return s.extension(self.assignment) if s else dt.timedelta(0)
 
-    def submission_time(self, res: StudentResult) -> dt.datetime | None:
+    def submission_time(self, student: str, submitted_at: dt.datetime | None, late_marker: bool) -> dt.datetime | None:
         """The time nbgrader is given (timestamp.txt). A submission the LMS marked late without a
-        time counts as late by under a day: one second past the student's own due date and the
-        policy's grace."""
-        if res.submitted_at is not None:
-            return res.submitted_at
-        if res.late_marker and self.due is not None:
-            grace = dt.timedelta(minutes=self.policy.grace_minutes, seconds=1)
-            return self.due + self.extension(res.student) + grace
+        time counts as late by under a day: one second past the due date and the policy's grace.
+        The LMS's mark is against its own due date: for a student with an extension here, the
+        grader cannot tell, and counts it on time (the notes say so)."""
+        if submitted_at is not None:
+            return submitted_at
+        if late_marker and self.due is not None and not self.extension(student):
+            return self.due + dt.timedelta(minutes=self.policy.grace_minutes, seconds=1)
         return None
 
     def header_notes(self, sub: intake.Submission) -> list[str]:
-        """What the student and the grader should know first: who, when, how late, which file."""
-        from . import lateness
+        """What the student and the grader should know first: who, which file, when, how late."""
+        from .lateness import course_timezone, duration_text
         notes = []
         s = self.roster.by_id(sub.student) if self.roster else None
         if s is not None and s.full_name:
             notes.append(f"Student: {s.full_name} (`{s.id}`).")
         notes.append(f"File graded: `{Path(sub.origin).name}`" + (f" ({sub.note})." if sub.note else "."))
-        res = StudentResult(sub.student, submitted_at=sub.submitted_at, late_marker=sub.late_marker)
-        when, ext = self.submission_time(res), self.extension(sub.student)
-        tz = lateness.course_timezone()
         if self.due is None:
             if sub.late_marker:
                 notes.append("The LMS marked this submission late; course.yml gives no due date: no penalty.")
             return notes
+        tz, ext = course_timezone(), self.extension(sub.student)
         due = self.due + ext
-        due_text = due.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") + (f" (extension {_hours(ext)})" if ext else "")
+        due_text = due.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") + (f" (extension {duration_text(ext.total_seconds())})"
+                                                                        if ext else "")
+        when = self.submission_time(sub.student, sub.submitted_at, sub.late_marker)
         if when is None:
-            notes.append(f"Due {due_text}; the submission carries no time, so it counts as on time.")
+            notes.append(f"Due {due_text}; " + ("the LMS marked it late against its own due date, and it carries "
+                                                "no time: within the extension as far as the grader can tell, so "
+                                                "on time." if sub.late_marker else
+                                                "the submission carries no time, so it counts as on time."))
             return notes
         late = (when - due).total_seconds()
-        shown = ("marked late by the LMS, with no time: counted as under a day late" if sub.submitted_at is None
-                 else f"submitted {when.astimezone(tz).strftime('%Y-%m-%d %H:%M %Z')} ({sub.time_source})")
+        if sub.submitted_at is None:
+            shown, how_late = "marked late by the LMS, with no time", "counted as late by under a day"
+        else:
+            shown = f"submitted {when.astimezone(tz).strftime('%Y-%m-%d %H:%M %Z')} ({sub.time_source})"
+            how_late = f"{duration_text(late)} late"
         if late <= 0:
             notes.append(f"Due {due_text}; {shown}: on time.")
         else:
             share = self.policy.fraction(late)
-            notes.append(f"Due {due_text}; {shown}: {_hours(dt.timedelta(seconds=late))} late. Late policy "
-                         f"({self.policy.describe()}): {share * 100:g} % of the score taken off.")
+            notes.append(f"Due {due_text}; {shown}: {how_late}. Late policy ({self.policy.describe()}): "
+                         f"{share * 100:g} % of the score taken off.")
         return notes
 
     def record(self, res: StudentResult, submitted_nb, graded_nb) -> None:
@@ -433,7 +445,7 @@ class GradebookWriter:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{self.assignment}.ipynb")
-        when = self.submission_time(res)
+        when = self.submission_time(student, res.submitted_at, res.late_marker)
         if when is not None:   # nbgrader reads it, and its late-penalty plugin does the rest
             (target / "timestamp.txt").write_text(timestamp_text(when) + "\n", encoding="utf-8")
         with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
@@ -448,11 +460,6 @@ class GradebookWriter:
             out = step(self.assignment, student, force=True)
             if not out["success"]:
                 raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
-
-
-def _hours(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
 def nbgrader_api(course: Path, results_dir: Path):
@@ -505,7 +512,7 @@ def main(assignment: str, submissions: str | None, course: str | None, executor:
     from utils.data import use_offline_cache
     use_offline_cache()
     t0 = time.perf_counter()
-    course_dir = Path(course) if course else paths.NBGRADER_COURSE
+    course_dir = (Path(course) if course else paths.NBGRADER_COURSE).resolve()
     print(f"containment: {sandbox.contained()}")
     if submissions is None:
         results = regrade(assignment, course_dir, students, executor=executor, workers=workers)
@@ -514,6 +521,10 @@ def main(assignment: str, submissions: str | None, course: str | None, executor:
                               workers=workers, **intake_options)
     print()
     print(summary(results))
+    late = [r for r in grade.results(course_dir, [assignment]) if r.late_penalty]
+    if late:
+        print("\nlate penalties (the scores above are before them): " + ", ".join(
+            f"{r.student} -{r.late_penalty:g} -> {r.score:g}" for r in late))
     csv = grade.export_csv(course_dir)
     print(f"\n{len(results)} submissions graded in {time.perf_counter() - t0:.1f} s")
     print(f"gradebook: {course_dir / 'gradebook.db'}\nCSV: {csv}\nfeedback: {course_dir / 'feedback'}/")

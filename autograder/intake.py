@@ -264,6 +264,9 @@ def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, rost
                 if isinstance(claim, str):   # (the reason it names no one for sure)
                     fates.append(Fate(e.path, UNKNOWN, reason=claim))
                     continue
+                if claim.name == "studenttest" and (roster is None or roster.by_canvas(claim.key) is None):
+                    fates.append(Fate(e.path, IGNORED, reason="Canvas' Test Student (Student View), not a student"))
+                    continue
                 claim.lms["lms_file"] = e.name
                 out.append((e, claim))
             else:
@@ -490,6 +493,9 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
     # a student whose every notebook is unreadable is still a student: graded 0, with the reason
     e, claim = chosen if chosen is not None else unreadable[0][:2]
     notes = [f"{len(notebooks)} notebooks; graded {e.name}"] if len(notebooks) > 1 and chosen else []
+    others = sorted(Path(f.name).name for f, _ in files if not _is_notebook_name(f.name))
+    if others:   # (the student should know what was not looked at)
+        notes.append(f"not graded: {', '.join(others[:5])}" + (f" and {len(others) - 5} more" if len(others) > 5 else ""))
     if chosen is not None:
         fates.append(Fate(e.path, GRADED, student,
                           "" if e.name.lower().endswith(".ipynb") else "converted from jupytext text"))
@@ -513,7 +519,7 @@ def _set_time(sub: Submission, stamp: _Entry | None, timestamp: dt.datetime | No
     """The submission time, where the input says it. An LMS zip's own file times are when the zip
     was made (Canvas) or are not documented (Moodle): never read as submission times."""
     if timestamp is not None:
-        sub.submitted_at, sub.time_source = timestamp, "the submission times given (--times)"
+        sub.submitted_at, sub.time_source = timestamp, "the LMS's submission time"
     elif stamp is not None:
         sub.submitted_at = _read_timestamp(stamp)
         sub.time_source = "timestamp.txt" if sub.submitted_at else "timestamp.txt (unreadable: ignored)"

@@ -4,9 +4,9 @@
 carries an offset) and the course a `late_policy`; the roster gives extensions. The grader writes
 each submission's time as nbgrader's `timestamp.txt`, the due date and the student's extension into
 the gradebook, and nbgrader's `AssignLatePenalties` asks `CoursePolicy` (configured in
-course/nbgrader_config.py and by the grader) for the penalty. The same policy recomputes the penalty
-before grades are exported (`refresh_penalties`), because a written answer graded by hand later
-changes the score it is taken from.
+course/nbgrader_config.py and by the grader) for the penalty. Before grades leave the course,
+`apply` brings due dates, extensions and penalties up to date (a written answer graded by hand
+later changes the score a penalty is taken from).
 """
 from __future__ import annotations
 
@@ -87,6 +87,19 @@ def timestamp_text(when: dt.datetime) -> str:
     return naive_utc(when).strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
 
 
+def duration_text(seconds: float) -> str:
+    """`1 day 3 h`, `5 h`, `12 min`: how late (or how long an extension), for a person."""
+    seconds = max(0, int(math.ceil(seconds)))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if not days and not hours:
+        parts.append(f"{max(1, math.ceil(rest / 60))} min")
+    return " ".join(parts)
+
+
 class CoursePolicy(LateSubmissionPlugin):
     """nbgrader's late-penalty plugin, applying course.yml's `late_policy` (points taken off)."""
 
@@ -94,16 +107,25 @@ class CoursePolicy(LateSubmissionPlugin):
         return score * policy().fraction(total_seconds_late) if total_seconds_late > 0 else None
 
 
-def refresh_penalties(course: Path, assignments: list[str]) -> None:
-    """Recompute every late notebook's penalty from its current score (hand grades included)."""
-    from nbgrader.api import Gradebook
+def apply(course: Path, assignments: list[str]) -> None:
+    """The course's lateness into nbgrader's gradebook as it stands now: each assignment's due date
+    (course.yml), each student's extension (the roster) and every late notebook's penalty from its
+    current score (hand grades included). Run before grades leave the course: a due date, an
+    extension or a hand grade changed since autograding changes them."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     from .grade import submissions
-    rule = policy()
+    from .roster import Roster
+    rule, roster, cfg = policy(), Roster.load(course), build.course_config()
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
-        for _, subs in submissions(gb, assignments):
+        for a, subs in submissions(gb, assignments):
+            due = due_date(a, cfg)
+            gb.find_assignment(a).duedate = naive_utc(due) if due else None
             for sub in subs:
+                student = roster.by_id(sub.student.id) if roster else None
+                if student is not None:
+                    sub.extension = student.extension(a) or None
                 late = sub.total_seconds_late
                 for nb in sub.notebooks:
-                    nb.late_submission_penalty = (nb.score * rule.fraction(late) or None) if late > 0 else None
+                    nb.late_submission_penalty = (round(nb.score * rule.fraction(late), 4) or None) if late > 0 else None
         gb.db.commit()

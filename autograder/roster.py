@@ -183,7 +183,7 @@ class Roster:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, COLUMNS)
+            writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")   # (an instructor's file: plain lines)
             writer.writeheader()
             # (names come from the LMS, where a student may set their own: no formula reaches a spreadsheet)
             writer.writerows({k: cell_text(v) for k, v in asdict(s).items()}

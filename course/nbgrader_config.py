@@ -2,8 +2,25 @@
 c = get_config()  # noqa: F821  (nbgrader provides it)
 
 import os  # noqa: E402
+import sys  # noqa: E402
 
 _here = os.path.dirname(os.path.abspath(__file__))  # the course folder this file is copied into
+
+# This config imports the course's plugins (autograder/). Run from a plain shell, without the
+# repository on PYTHONPATH, nbgrader would log the ImportError and go on with its own defaults:
+# `nbgrader autograde` would then run student code unsandboxed. The build writes where the
+# repository is (repository.txt, beside this copy); without it, nbgrader stops here.
+_repo_file = os.path.join(_here, "repository.txt")
+if os.path.exists(_repo_file):
+    with open(_repo_file, encoding="utf-8") as _f:
+        _repo = _f.read().strip()
+    if _repo and _repo not in sys.path:
+        sys.path.insert(0, _repo)
+try:
+    import autograder  # noqa: E402,F401
+except ImportError:
+    raise SystemExit(f"{__file__}: the course's grader (autograder/) cannot be imported; rebuild the course "
+                     "folder (python -m autograder build) or put the repository on PYTHONPATH") from None
 
 c.CourseDirectory.course_id = "dl-course"
 # Absolute, so that the formgrader (which loads this file from JupyterLab's root) finds the same
@@ -41,7 +58,7 @@ c.Execute.interrupt_on_timeout = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from autograder.preprocessors import StripTestTracebacks  # noqa: E402  (the repo is on PYTHONPATH)
+from autograder.preprocessors import StripTestTracebacks  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]

@@ -224,7 +224,7 @@ def test_canvas_grades_csv(tmp_path, capsys):
     status = read_csv(tmp_path / "grades_status.csv")
     assert status[0] == ["student", "assignment", "status", "score", "max_score", "late_penalty"]
     got = {(r[0], r[1]): r[2:] for r in status[1:]}
-    assert got[("bob", "03_softmax")] == ["final", "10.8", "16", "1.2"]
+    assert got[("bob", "03_softmax")] == ["graded", "10.8", "16", "1.2"]
     assert got[("ada", "03_softmax")] == ["waiting for manual grading", "8", "16", "0"]
     assert got[("carl", "03_softmax")] == ["no submission", "", "16", ""]
     assert got[("ghost", "03_softmax")][0] == "not uploaded: not in the roster"

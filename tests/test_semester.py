@@ -15,7 +15,7 @@ from autograder.roster import Roster, RosterError, import_export
 
 A = "03_softmax"
 FULL = 12   # 03's autograded points (the other 4 are written answers, graded by hand)
-# Canvas' LATE with no time: late by the policy's grace and a second (course.yml: 15 minutes)
+# Canvas' LATE with no time (and no extension): late by the policy's grace and a second (course.yml: 15 minutes)
 LATE_MARKED = lateness.policy().grace_minutes * 60 + 1
 
 
@@ -57,7 +57,7 @@ def _canvas_zip(path: Path, notebooks: dict, extra: dict | None = None) -> Path:
         "leejun_1003_70004_scratch.pdf": b"%PDF-1.4",                          # not a notebook
         "leejun_1003_70000_03_softmax-1.ipynb": notebooks["blank"],          # an earlier upload
         "parksora_LATE_1004_70006_03_softmax.ipynb": notebooks["solution"],  # late (no time in the zip)
-        "choihana_1005_70007_03_softmax.py": _py(notebooks["solution"]),     # jupytext text form
+        "choihana_LATE_1005_70007_03_softmax.py": _py(notebooks["solution"]),  # jupytext; LATE, extended
         "__MACOSX/._kimminji_1001_70001_03_softmax.ipynb": b"junk",
     }
     files.update(extra or {})
@@ -74,7 +74,7 @@ def canvas_course(tmp_path_factory, copy_built_course, notebooks):
     course = copy_built_course(root / "course")
     _, summary = import_export(_canvas_export(root / "export.csv", CANVAS_CLASS), course)
     roster = Roster.load(course)
-    roster.by_id("park04").extension_hours = "24"   # extended, and still late
+    roster.by_id("choi05").extension_hours = "24"   # marked LATE by Canvas, but extended here
     roster.save(course)
     zipped = _canvas_zip(root / "submissions.zip", notebooks)
     results = grade_class.grade_class(A, zipped, course, workers=2, progress=False)
@@ -101,7 +101,7 @@ def test_canvas_zip_every_file_has_a_fate(canvas_course):
         "leejun_1003_70004_scratch.pdf": ("lee03", intake.NOT_NOTEBOOK),
         "leejun_1003_70000_03_softmax-1.ipynb": ("lee03", intake.SUPERSEDED),
         "parksora_LATE_1004_70006_03_softmax.ipynb": ("park04", intake.GRADED),
-        "choihana_1005_70007_03_softmax.py": ("choi05", intake.GRADED),
+        "choihana_LATE_1005_70007_03_softmax.py": ("choi05", intake.GRADED),
         "__MACOSX/._kimminji_1001_70001_03_softmax.ipynb": ("", intake.IGNORED),
     }
     # the same-name pair stays two students; the jupytext file is graded, not zeroed
@@ -124,8 +124,12 @@ def test_lateness_reaches_nbgrader_the_csv_and_the_feedback(canvas_course):
     assert float(exported["park04"]["late_submission_penalty"]) == pytest.approx(1.2)
     assert (exported["park04"]["first_name"], exported["park04"]["last_name"]) == ("Sora", "Park")
     feedback = (course / "feedback" / "park04" / A / f"{A}.html").read_text(encoding="utf-8")
-    assert "Late submission penalty" in feedback and "Park" in feedback and "24.0 h" in feedback
-    assert "10 % of the score taken off" in feedback
+    assert "Late submission penalty" in feedback and "Sora Park" in feedback
+    assert "counted as late by under a day" in feedback and "10 % of the score taken off" in feedback
+    # Canvas marks LATE against its own due date: an extension here wins where no time says otherwise
+    assert rows["choi05"].seconds_late == 0 and rows["choi05"].late_penalty == 0
+    extended = (course / "feedback" / "choi05" / A / f"{A}.html").read_text(encoding="utf-8")
+    assert "(extension 1 day)" in extended and "within the extension" in extended
 
 
 def test_unknown_students_stop_intake_unless_the_instructor_says(canvas_course, notebooks, tmp_path):
@@ -338,4 +342,4 @@ def test_moodle_loop_with_worksheet_times(tmp_path, copy_built_course, notebooks
                           ["Lee Jun", "503", "assignfeedback", "file"]]
         mine = next(n for n in z.namelist() if "_501_" in n)
         text = z.read(mine).decode()
-        assert "minji.kim" in text and "25.1 h late" in text and "20 % of the score taken off" in text
+        assert "minji.kim" in text and "1 day 1 h late" in text and "20 % of the score taken off" in text

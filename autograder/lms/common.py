@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..roster import RosterError, Student
+from ..lateness import duration_text
 from ..sanitize import cell_text  # noqa: F401  (the LMS modules use it from here)
 
 
@@ -124,23 +125,10 @@ MAX_NAME_BYTES = 255   # a file name in a zip that the LMS unpacks to disk (Linu
 
 
 def status(result) -> str:
-    """`final`, `waiting for manual grading` or `no submission` (result None)."""
+    """`graded`, `waiting for manual grading` or `no submission` (result None), as in grades.csv."""
     if result is None:
         return "no submission"
-    return "waiting for manual grading" if result.needs_manual else "final"
-
-
-def late_text(seconds: float) -> str:
-    """`1 day 3 h`, `5 h`, `12 min`: how late, for a person."""
-    seconds = max(0, int(math.ceil(seconds)))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    if hours:
-        parts.append(f"{hours} h")
-    if not days and not hours:
-        parts.append(f"{max(1, math.ceil(rest / 60))} min")
-    return " ".join(parts)
+    return "waiting for manual grading" if result.needs_manual else "graded"
 
 
 def summary(result) -> str:
@@ -152,7 +140,7 @@ def summary(result) -> str:
             f"for manual grading" if result.needs_manual else
             f"Graded {number(raw)}/{number(result.max_score)}")
     if result.seconds_late and result.seconds_late > 0:
-        text += f"; {late_text(result.seconds_late)} late"
+        text += f"; {duration_text(result.seconds_late)} late"
         if result.late_penalty:
             text += f": -{number(result.late_penalty)}"
         else:
