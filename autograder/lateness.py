@@ -112,7 +112,7 @@ def apply(course: Path, assignments: list[str]) -> None:
     (course.yml), each student's extension (the roster) and every late notebook's penalty from its
     current score (hand grades included). Run before grades leave the course: a due date, an
     extension or a hand grade changed since autograding changes them."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     from .grade import submissions
     from .roster import Roster

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import unicodedata
 import zipfile
 from dataclasses import dataclass
