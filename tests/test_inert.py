@@ -390,7 +390,10 @@ def test_payloads_run_nowhere_in_the_formgrader_or_the_feedback(hostile, lab):
 
 # ---- one grading path: nbgrader's own autograde runs nothing ------------------------------------
 
-def test_nbgrader_autograde_refuses_and_runs_nothing(hostile, tmp_path):
+@pytest.mark.parametrize("shell", ["PYTHONPATH", "plain", "plain, no repository.txt"])
+def test_nbgrader_autograde_refuses_and_runs_nothing(hostile, tmp_path, shell):
+    """With the repository on PYTHONPATH (./run.sh lab), from a plain shell in the course folder
+    (the config finds the repository from repository.txt), and where it cannot (nbgrader stops)."""
     course = shutil.copytree(hostile[0], tmp_path / "course")
     marker = tmp_path / "student-code-ran"
     nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
@@ -400,11 +403,15 @@ def test_nbgrader_autograde_refuses_and_runs_nothing(hostile, tmp_path):
     graded = course / "autograded" / "eve" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     before = {p: p.read_bytes() for p in (graded, course / "gradebook.db")}
 
-    env = dict(os.environ, PYTHONPATH=str(paths.ROOT))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if shell == "PYTHONPATH":
+        env["PYTHONPATH"] = str(paths.ROOT)
+    elif shell == "plain, no repository.txt":
+        (course / "repository.txt").unlink()
     run = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT, "--force"],
-                         cwd=course, env=env, capture_output=True, text=True, timeout=120)
+                         cwd=tmp_path / "course", env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
-    assert REFUSAL in run.stdout + run.stderr
+    assert (REFUSAL if shell != "plain, no repository.txt" else "cannot be imported") in run.stdout + run.stderr
     assert not marker.exists(), "nbgrader ran the student's code"
     assert not (course / "autograded" / "mallory").exists()
     assert {p: p.read_bytes() for p in before} == before, "the course folder was touched"

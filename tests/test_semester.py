@@ -307,9 +307,12 @@ def _moodle_worksheet(path: Path, rows: list[tuple[str, str, str, str]]) -> Path
     return path
 
 
-def test_moodle_loop_with_worksheet_times(tmp_path, copy_built_course, notebooks):
+def test_moodle_loop_with_worksheet_times(tmp_path, copy_built_course, notebooks, monkeypatch):
+    """The Moodle loop, with the course folder given relative to where the instructor stands."""
     from autograder.lms import moodle
-    course = copy_built_course(tmp_path / "course")
+    copy_built_course(tmp_path / "course")
+    monkeypatch.chdir(tmp_path)
+    course = Path("course")
     sheet = _moodle_worksheet(tmp_path / "worksheet.csv", [
         ("501", "Kim Minji", "minji.kim@uni.ac.kr", "Thursday, 25 March 2027, 1:05 AM"),   # 25 h late: 2 days
         ("502", "Kim Minji", "minji.kim2@uni.ac.kr", "Tuesday, 23 March 2027, 9:15 PM"),
