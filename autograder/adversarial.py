@@ -459,6 +459,58 @@ def intake_cases(notebooks: dict[str, bytes]) -> dict[str, IntakeCase]:
          "@SUM(1+1)_504_assignsubmission_file_x.txt": b"hi", "+cmd_505_assignsubmission_file_x.txt": b"hi"},
         "a display name that is a spreadsheet formula, in the intake report",
         graded={"Kim Minji_501_assignsubmission_file_03_softmax.ipynb": None, evil: None}, report_safe=True)
+    # ---- round 2 --------------------------------------------------------------------------------
+    # A display name `Ory, _1004 _70008` gives `ory_1004_70008`: the name first read as user 1004 on
+    # time, and the real reading (LATE, the same user) was dropped as a repeat.
+    late_roster = _people(("kim01", "Minji", "Kim", "kim01@u.edu", "1001"), ("lee02", "Jun", "Lee", "lee02@u.edu", "1002"),
+                          ("mal04", " _1004 _70008", "Ory", "mal04@u.edu", "1004"))
+    hidden = "ory_1004_70008_LATE_1004_70009_03_softmax.ipynb"
+    for label, roster, who in (("", late_roster, "mal04"), ("-no-roster", None, "ory-1004")):
+        cases[f"canvas-name-hides-late{label}"] = IntakeCase(
+            {"kimminji_1001_70001_03_softmax.ipynb": good, "leejun_LATE_1002_70002_03_softmax.ipynb": blank, hidden: blank},
+            "a display name `ory_<own id>_<digits>`: read as user 1004 on time, the LATE reading dropped as a repeat",
+            roster=roster, graded={hidden: who},
+            late={hidden: True, "leejun_LATE_1002_70002_03_softmax.ipynb": True, "kimminji_1001_70001_03_softmax.ipynb": False})
+    # No roster: a display name `<victim>_<victim's id>` read as the victim (same name, same id), whose
+    # own file was then superseded. A name that reads as two users now names no one without a roster.
+    imp = "leejun_1002_1004_70009_03_softmax.ipynb"
+    cases["canvas-name-ends-in-an-id-without-roster"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "leejun_1002_70002_Untitled.ipynb": blank, imp: good},
+        "no roster: display name `<victim>_<victim's id>`, graded as the victim, whose file was superseded",
+        graded={"leejun_1002_70002_Untitled.ipynb": "leejun-1002", "kimminji_1001_70001_03_softmax.ipynb": "kimminji-1001"},
+        never=(("leejun-1002", imp),), fates={imp: "unknown student"})
+    # Uploads named `x_9_assignsubmission_file<backslash>…` (the backslash made a folder) outvoted the class: the
+    # whole Canvas zip read as a Moodle download.
+    flip = {f"parksora_1003_{70010 + k}_x_9_assignsubmission_file\\f{k}.txt": b"x" for k in range(3)}
+    cases["canvas-names-that-read-as-moodle-folders"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "leejun_1002_70002_03_softmax.ipynb": blank} | flip,
+        "uploads named `x_9_assignsubmission_file<backslash>…`: outvote the class, whole zip read as Moodle",
+        roster=canvas_roster,
+        graded={"kimminji_1001_70001_03_softmax.ipynb": "kim01", "leejun_1002_70002_03_softmax.ipynb": "lee02"})
+    # Two folders, one of them `<x>/<assignment>/…` with a timestamp.txt: read as nbgrader's
+    # submitted/, the other student ignored and the forged time taken.
+    cases["nbgrader-layout-in-half-the-class"] = IntakeCase(
+        {"kim01/03_softmax.ipynb": good, f"mal04/{a}/{a}.ipynb": blank, f"mal04/{a}/timestamp.txt": b"2000-01-01 00:00:00 UTC"},
+        "two folders, one with `<assignment>/timestamp.txt`: read as nbgrader's submitted/, kim ignored, forged time",
+        graded={"kim01/03_softmax.ipynb": "kim01", f"mal04/{a}/{a}.ipynb": "mal04"}, untimed=(f"mal04/{a}/{a}.ipynb",))
+    # A display name `Anon_, xk3j9` in a named zip: read as an anonymous student, who stopped the class.
+    cases["canvas-display-name-starts-anon"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "anon_xk3j9_1005_70009_03_softmax.ipynb": blank},
+        "a display name `Anon_, xk3j9` in a named zip: an unknown anonymous student stops the class",
+        roster=canvas_roster + _people(("mal05", "xk3j9", "Anon_", "mal05@u.edu", "1005")),
+        graded={"anon_xk3j9_1005_70009_03_softmax.ipynb": "mal05", "kimminji_1001_70001_03_softmax.ipynb": "kim01"})
+    # A 240-character upload name: keeping the file for regrades raised ENAMETOOLONG for the class.
+    long = "parksora_1003_70003_" + "a" * 240 + ".ipynb"
+    cases["file-name-too-long-to-archive"] = IntakeCase(
+        {"kimminji_1001_70001_03_softmax.ipynb": good, "leejun_1002_70002_03_softmax.ipynb": blank, long: blank},
+        "a 240-character upload name: archive.save raised ENAMETOOLONG for the class",
+        roster=canvas_roster, graded={long: "park03", "kimminji_1001_70001_03_softmax.ipynb": "kim01"})
+    # 5000 attachments: the zip's directory was read again for every student's notebook.
+    crowd = {f"s{i:03d}_{2000 + i}_{80000 + i}_03_softmax.ipynb": good for i in range(200)}
+    cases["one-student-uploads-5000-files"] = IntakeCase(
+        crowd | {f"parksora_1003_{90000 + k}_f{k}.txt": b"x" for k in range(5000)},
+        "5000 attachments: the zip's directory re-read for every student's notebook (76 s at 20k)",
+        graded={f: None for f in crowd}, seconds=3.0)
     return cases
 
 
@@ -481,4 +533,16 @@ def parse_cases() -> dict[str, tuple[str, bytes]]:
         "yaml-bomb-py": ("03_softmax.py", ("# ---\n# jupyter:\n#   x:\n" + _yaml_bomb("# ") + "# ---\n\n# %%\nx = 1\n").encode()),
         # 180 KB of empty cells: jupytext takes 10 s (a 100 MB file, hours) in the grader's process
         "many-cells-py": ("03_softmax.py", b"# %%\nx=1\n" * 20_000),
+        # round 2: line ends jupytext splits on but a `\n` regex does not, a header after a blank line,
+        # and cell markers of the other formats
+        "yaml-bomb-py-cr": ("03_softmax.py", ("# ---\r# jupyter:\r#   x:\r" + _yaml_bomb("# ").replace("\n", "\r")
+                                             + "# ---\r\r# %%\rx = 1\r").encode()),
+        "yaml-bomb-md-u2028": ("03_softmax.md", ("---\u2028jupyter:\u2028  x:\u2028" + _yaml_bomb("").replace("\n", "\u2028")
+                                                + "---\u2028\u2028```python\u2028x = 1\u2028```\u2028").encode()),
+        "yaml-bomb-md-after-blank-line": ("03_softmax.md", ("\n---\njupyter:\n  x:\n" + _yaml_bomb("")
+                                                           + "---\n\n```python\nx = 1\n```\n").encode()),
+        "many-cells-py-light": ("03_softmax.py", b"x=1\n\n\n" * 20_000),
+        "many-cells-py-plus": ("03_softmax.py", b"# +\nx=1\n# -\n" * 20_000),
+        "many-cells-md-paragraphs": ("03_softmax.md", b"```python\nx=1\n```\n" + b"a\n\n\n" * 20_000),
+        "one-cell-many-lines-py": ("03_softmax.py", b"# %%\n" + b"x=1\n" * 500_000),
     }

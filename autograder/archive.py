@@ -34,7 +34,7 @@ def save(course: Path, assignment: str, taken: Intake) -> Path:
     taken.write(report)
     manifest = load_manifest(course, assignment)
     for sub in taken.submissions:
-        name = safe_id(Path(sub.name or sub.origin).name)
+        name = _stored_name(Path(sub.name or sub.origin).name)
         target = root / "files" / sub.student
         if target.exists():
             for old in target.iterdir():
@@ -49,6 +49,16 @@ def save(course: Path, assignment: str, taken: Intake) -> Path:
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, root / "manifest.json")
     return report
+
+
+def _stored_name(name: str) -> str:
+    """The submitted file's name as kept: safe, and short enough for any file system (the manifest
+    keeps the original)."""
+    name = safe_id(name)
+    if len(name) <= 120:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem[:100]}.{suffix[:15]}" if dot else name[:120]
 
 
 def load_manifest(course: Path, assignment: str) -> dict:

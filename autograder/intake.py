@@ -142,7 +142,8 @@ class _Entry:
         return self.parts[-1]
 
 
-def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
+def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Callable[[], None]]:
+    """The files of the input, the fates of what is skipped, and how to close the input."""
     if path.is_file() and zipfile.is_zipfile(path):
         return _zip_entries(path, assignment)
     if not path.is_dir():
@@ -151,7 +152,8 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
 
     def walk(folder: Path, parts: tuple[str, ...]):
         for f in sorted(folder.iterdir()):
-            rel = "/".join(parts + (f.name,))
+            name = _printable(f.name)   # (a name that is not UTF-8 is shown, not a crash)
+            rel = "/".join(parts + (name,))
             info = f.lstat()
             if stat.S_ISDIR(info.st_mode):
                 if f.name.startswith(".") or f.name == "__MACOSX":
@@ -159,22 +161,26 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
                 elif len(parts) + 1 >= MAX_DEPTH:
                     fates.append(Fate(rel + "/", IGNORED, reason=f"more than {MAX_DEPTH} folders deep"))
                 else:
-                    walk(f, parts + (f.name,))
+                    walk(f, parts + (name,))
             else:
                 # (a link is listed, never followed: it could lead to another student's work or the
                 # instructor's files; reading it says why it is not read)
-                entries.append(_Entry(rel, parts + (f.name,), functools.partial(_read_regular, f, info),
+                entries.append(_Entry(rel, parts + (name,), functools.partial(_read_regular, f, info),
                                       dt.datetime.fromtimestamp(info.st_mtime)))
     walk(path, ())
-    return entries, fates
+    return entries, fates, lambda: None
 
 
-def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]:
+def _printable(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Callable[[], None]]:
     try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
+        z = zipfile.ZipFile(path)   # (open once: its directory is read once, however many members)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise IntakeError(f"{path.name} is not a readable zip file ({exc})") from None
+    infos = z.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
         raise IntakeError(f"{path.name} holds {len(infos)} files, over the limit of {MAX_ZIP_MEMBERS}: "
                           "is it the class's submissions? (autograder/intake.py MAX_ZIP_MEMBERS)")
@@ -194,14 +200,14 @@ def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate]]
             time = dt.datetime(*info.date_time)
         except ValueError:
             time = None
-        entries.append(_Entry(info.filename, parts, functools.partial(_read_member, path, info), time))
+        entries.append(_Entry(info.filename, parts, functools.partial(_read_member, z, info), time))
     # A folder wrapping the whole zip is not a student; a zip of one student's folder keeps it.
     while (entries and all(len(e.parts) > 1 and e.parts[0] == entries[0].parts[0] for e in entries)
            and not MOODLE_FOLDER.match(entries[0].parts[0])
            and not any(len(e.parts) > 2 and e.parts[1] == assignment for e in entries)):
         for e in entries:
             e.parts = e.parts[1:]
-    return entries, fates
+    return entries, fates, z.close
 
 
 def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
@@ -219,11 +225,11 @@ def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
         return f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
 
 
-def _read_member(path: Path, info: zipfile.ZipInfo) -> bytes | str:
+def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
     if info.file_size > MAX_FILE_BYTES:
         return f"{info.file_size >> 20} MB unpacked, over the {MAX_FILE_BYTES >> 20} MB limit: not read"
     try:
-        with zipfile.ZipFile(path) as z, z.open(info) as member:   # (no more than the cap, whatever the header says)
+        with z.open(info) as member:   # (no more than the cap, whatever the header says)
             data = member.read(MAX_FILE_BYTES + 1)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
         return f"could not be unpacked ({type(exc).__name__}: {exc})"
@@ -251,7 +257,8 @@ def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, rost
     the assignment, a timestamp.txt) never changes how the rest of the class is read."""
     out: list[tuple[_Entry, _Claim]] = []
     top = [e for e in entries if len(e.parts) == 1]
-    canvas = {id(e): c for e in top if (c := _canvas_claim(e.name, roster))}
+    # (every entry: a Canvas name with a `\\` in its file part must not read as a Moodle folder)
+    canvas = {id(e): c for e in entries if (c := _canvas_claim(e.parts[0], roster))}
     moodle = {id(e): m for e in entries if (m := (MOODLE_FILE.match(e.name) if len(e.parts) == 1
                                                   else MOODLE_FOLDER.match(e.parts[0])))}
     if canvas or moodle:
@@ -267,16 +274,16 @@ def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, rost
                 if claim.name == "studenttest" and (roster is None or roster.by_canvas(claim.key) is None):
                     fates.append(Fate(e.path, IGNORED, reason="Canvas' Test Student (Student View), not a student"))
                     continue
-                claim.lms["lms_file"] = e.name
+                claim.lms["lms_file"] = e.parts[0]
                 out.append((e, claim))
             else:
                 m = found[id(e)]
                 out.append((e, _Claim(m["pid"], "moodle", m["name"], lms={
                     "moodle_participant": m["pid"], "moodle_name": m["name"], "lms_file": e.parts[-1]})))
         return shape, out
-    folders = {e.parts[0] for e in entries if len(e.parts) > 1}
-    with_assignment = {e.parts[0] for e in entries if len(e.parts) > 2 and e.parts[1] == assignment}
-    if with_assignment and 2 * len(with_assignment) >= len(folders):   # nbgrader's submitted/
+    # nbgrader's submitted/ holds `<student>/<assignment>/…` and never a file right in `<student>/`
+    if (any(len(e.parts) > 2 and e.parts[1] == assignment for e in entries)
+            and not any(len(e.parts) == 2 for e in entries)):
         for e in entries:
             if len(e.parts) >= 3 and e.parts[1] == assignment:
                 out.append((e, _Claim(e.parts[0], "id")))
@@ -298,36 +305,41 @@ def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, rost
 
 def _canvas_claim(name: str, roster) -> _Claim | str | None:
     """A Canvas file's claim; None if the name is not Canvas'; a reason if it names no one for sure.
-    A name may end in `_<digits>` (a display name can), so `smithx_1002_1004_…` reads as user 1002 or
-    1004: with a roster, the reading whose user is in it and whose name is Canvas' name of that
-    user wins; without one, the first."""
-    m = CANVAS_ANON.fullmatch(name)
-    if m:
-        return _Claim(m["aid"], "canvas-anon", late_marker=bool(m["late"]),
-                      lms={"canvas_anonymous_id": m["aid"], "canvas_attachment_id": m["att"]})
+    A display name may hold `_<digits>` (Canvas keeps it), so `smithx_1002_1004_…` reads as user 1002
+    or 1004: with a roster, the reading whose user is in it and whose name is Canvas' name of that
+    user wins; without one, a name that reads as two users names no one for sure. Canvas' ids have
+    no leading zero (so `…_70001_03_softmax.ipynb` has one reading)."""
     readings = _canvas_readings(name)
-    if not readings or roster is None:
-        return readings[0] if readings else None
-    from .lms.canvas import canvas_name
-    known = [(c, roster.by_canvas(c.key)) for c in readings]
-    known = [(c, s) for c, s in known if s is not None]
-    named = [c for c, s in known if canvas_name(s) == c.name]
-    if len(named) == 1 or len({c.key for c in named}) == 1:
-        return named[0]
-    if len({c.key for c, _ in known}) == 1 and not named:
-        return known[0][0]
-    if not known:
-        return readings[0]   # (no one in the roster: reported as such)
-    return (f"reads as Canvas user {' or '.join(sorted({c.key for c, _ in known}))}: say whose it is with "
-            f"--assign 'canvas:ID=STUDENT'")
+    anon = CANVAS_ANON.fullmatch(name)
+    if anon and not (roster is not None and any(roster.by_canvas(c.key) for c in readings)):
+        return _Claim(anon["aid"], "canvas-anon", late_marker=bool(anon["late"]),
+                      lms={"canvas_anonymous_id": anon["aid"], "canvas_attachment_id": anon["att"]})
+    if not readings:
+        return None
+    users = sorted({c.key for c in readings})
+    if roster is None:
+        chosen = readings[0] if len(users) == 1 else None
+    else:
+        from .lms.canvas import canvas_name
+        known = [(c, s) for c in readings if (s := roster.by_canvas(c.key)) is not None]
+        named = [c for c, s in known if canvas_name(s) == c.name]
+        chosen = (named[0] if named else known[0][0] if len({c.key for c, _ in known}) == 1
+                  else None if known else readings[0] if len(users) == 1 else None)
+    if chosen is None:
+        return (f"reads as Canvas user {' or '.join(users)}" + ("" if roster is not None else
+                " (import the class's roster to tell: python -m autograder roster EXPORT.csv)")
+                + ": say whose it is with --assign 'canvas:ID=STUDENT'")
+    # the LMS's LATE mark belongs to the user, whichever reading of the name gave it
+    chosen.late_marker = any(c.late_marker for c in readings if c.key == chosen.key)
+    return chosen
 
 
 def _canvas_readings(name: str) -> list[_Claim]:
     out, seen = [], set()
     for i in (i for i, ch in enumerate(name[:400]) if ch == "_" and i > 0):
         m = CANVAS_TAIL.fullmatch(name, i + 1)
-        if m and m["user"] not in seen:
-            seen.add(m["user"])
+        if m and not m["user"].startswith("0") and not m["att"].startswith("0") and (m["user"], i) not in seen:
+            seen.add((m["user"], i))
             out.append(_Claim(m["user"], "canvas", name[:i], late_marker=bool(m["late"]), lms={
                 "canvas_user_id": m["user"], "canvas_attachment_id": m["att"]}))
     return out
@@ -364,9 +376,15 @@ def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=N
     if unmatched not in ("stop", "skip", "grade"):
         raise ValueError(f"unmatched must be stop, skip or grade, not {unmatched!r}")
     path = Path(path)
-    entries, fates = _entries(path, assignment)
+    entries, fates, close = _entries(path, assignment)
+    try:
+        return _collect(path, entries, fates, assignment, id_pattern, roster, assign or {}, unmatched, timestamps)
+    finally:
+        close()
+
+
+def _collect(path, entries, fates, assignment, id_pattern, roster, assign, unmatched, timestamps) -> Intake:
     shape, claims = _claims(entries, assignment, id_pattern, roster, fates)
-    assign = dict(assign or {})
 
     # who: claims -> student ids
     groups: dict[str, list[tuple[_Entry, _Claim]]] = {}
@@ -426,10 +444,10 @@ def _student_of(claim: _Claim, roster, assignment: str, assign: dict[str, str]) 
 def _own_id(claim: _Claim) -> str:
     """An id from what the files carry (no roster): an LMS id is kept, so two LMS users never merge."""
     if claim.kind in ("canvas", "moodle"):
-        return safe_id(f"{claim.name}-{claim.key}")
+        return safe_id(f"{claim.name[:80]}-{claim.key[:40]}")
     if claim.kind == "canvas-anon":
-        return safe_id(f"anon-{claim.key}")
-    return safe_id(claim.key)
+        return safe_id(f"anon-{claim.key[:80]}")
+    return safe_id(claim.key[:120])
 
 
 def _quote_key(claim: _Claim) -> str:
@@ -538,10 +556,12 @@ def _read_timestamp(e: _Entry) -> dt.datetime | None:
         return None
 
 
-MAX_TEXT_BYTES = 2 << 20      # a jupytext notebook of the course is under 100 KB
-MAX_TEXT_CELLS = 2000          # (jupytext's parser is slow on many cells; the course has < 150)
+MAX_TEXT_BYTES = 2 << 20      # a jupytext notebook of the course is under 100 KB,
+MAX_TEXT_LINES = 20_000        # under 1000 lines,
+MAX_TEXT_CELLS = 2000          # with under 200 places a cell may start (jupytext is slow on many)
 _HEADER = {".py": re.compile(r"\A(?:#!.*\n)?# ---[ \t]*\n(?:#.*\n)*?# ---[ \t]*\n"),
            ".md": re.compile(r"\A---[ \t]*\n(?:.*\n)*?---[ \t]*\n")}
+_CELL_START = re.compile(r"^[ \t]*$|^# (?:%%|\+|-|In\[)|^```|^~~~|^<!--", re.MULTILINE)
 
 
 def read_notebook_text(raw: bytes, name: str) -> str:
@@ -552,8 +572,13 @@ def read_notebook_text(raw: bytes, name: str) -> str:
     suffix = ".md" if name.lower().endswith(".md") else ".py"
     if len(raw) > MAX_TEXT_BYTES:
         raise ValueError(f"a jupytext notebook over {MAX_TEXT_BYTES >> 20} MB")
-    text = _HEADER[suffix].sub("", raw.decode("utf-8", errors="replace").replace("\r\n", "\n"), count=1)
-    marker = r"^# %%" if suffix == ".py" else r"^```"
-    if len(re.findall(marker, text, re.MULTILINE)) > MAX_TEXT_CELLS * (1 if suffix == ".py" else 2):
+    # the lines as jupytext splits them (\r, \u2028 and the like too), so the strip and caps see them
+    lines = raw.decode("utf-8-sig", errors="replace").splitlines()
+    if len(lines) > MAX_TEXT_LINES:
+        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_LINES} lines")
+    while lines and not lines[0].strip():   # (jupytext finds a header after blank lines)
+        lines.pop(0)
+    text = _HEADER[suffix].sub("", "\n".join(lines) + "\n", count=1)
+    if len(_CELL_START.findall(text)) > MAX_TEXT_CELLS:
         raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_CELLS} cells")
     return jupytext.writes(jupytext.reads(text, fmt=suffix.lstrip(".")), fmt="ipynb")

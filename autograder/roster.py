@@ -80,13 +80,18 @@ _KEPT = ("id", "extension_hours", "extensions")   # the instructor's columns: an
 @dataclass
 class Roster:
     students: list[Student] = field(default_factory=list)
+    _canvas_index: tuple = field(default=(None, {}), repr=False, compare=False)
 
     # ---- lookups -------------------------------------------------------------------------------
     def by_id(self, student_id: str) -> Student | None:
         return next((s for s in self.students if s.id == student_id), None)
 
     def by_canvas(self, user_id: str) -> Student | None:
-        return next((s for s in self.students if s.canvas_user_id and s.canvas_user_id == user_id), None)
+        # (an index: intake asks for every reading of every file's name; rebuilt when students change)
+        key = (id(self.students), len(self.students))
+        if self._canvas_index[0] != key:
+            self._canvas_index = (key, {s.canvas_user_id: s for s in self.students if s.canvas_user_id})
+        return self._canvas_index[1].get(user_id)
 
     def by_moodle(self, assignment: str, participant: str) -> Student | None:
         return next((s for s in self.students if s.moodle_participant(assignment) == participant), None)
@@ -126,6 +131,7 @@ class Roster:
                 elif name not in _KEPT and value:
                     setattr(old, name, value)
             updated += 1
+        self._canvas_index = (None, {})
         self.check()
         return added, updated
 

@@ -3,6 +3,7 @@ every submission gets its expected score with a stated reason, and nothing escap
 import csv
 import html
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import adversarial, grade, intake, paths, sandbox
+from autograder import adversarial, archive, grade, intake, paths, sandbox
 from autograder.grade_class import results_path
 from autograder.roster import Roster, Student
 
@@ -182,6 +183,12 @@ def test_intake_adversaries(case, tmp_path):
         assert who[file].late_marker == late, f"{case}: {file} late marker {who[file].late_marker}"
     for file in c.untimed:
         assert who[file].submitted_at is None, f"{case} ({c.what}): {file} took a time from the student's file"
+    # what intake keeps for regrades stays in each student's own folder, whatever the file names
+    kept = tmp_path / "course"
+    archive.save(kept, adversarial.INTAKE_ASSIGNMENT, taken)
+    files = archive.folder(kept, adversarial.INTAKE_ASSIGNMENT) / "files"
+    for path in (p for p in kept.rglob("*") if p.is_file() and files in p.parents):
+        assert path.parent.parent == files and path.parent.name in {s.student for s in taken.submissions}, path
     if c.report_safe:
         with open(taken.write(tmp_path / "report.csv"), newline="", encoding="utf-8") as f:
             cells = [cell for row in csv.reader(f) for cell in row]
@@ -217,6 +224,20 @@ def test_hostile_files_are_refused_quickly_in_little_memory(case):
     said = out.stdout.decode() + out.stderr.decode()[-1500:]
     assert out.returncode == 0 and said.startswith(("unmatchable", "parsed")), f"{case}: {said}"
     assert "MemoryError" not in said, f"{case}: {said[:300]}"
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(tmp_path):
+    """A folder unpacked from an old zip (cp437 names): one student's odd name must not stop the class."""
+    subs = tmp_path / "subs"
+    for s in ("kim01", "mal04"):
+        (subs / s).mkdir(parents=True)
+    (subs / "kim01" / "03_softmax.ipynb").write_bytes(b"{}")
+    with open(os.path.join(os.fsencode(subs / "mal04"), b"r\xe9sum\xe9.ipynb"), "wb") as f:
+        f.write(b"{}")
+    taken = intake.collect(subs, adversarial.INTAKE_ASSIGNMENT)
+    assert sorted(s.student for s in taken.submissions) == ["kim01", "mal04"]
+    report = archive.save(tmp_path / "course", adversarial.INTAKE_ASSIGNMENT, taken)
+    assert "mal04/r\ufffdsum\ufffd.ipynb" in report.read_text(encoding="utf-8")
 
 
 def test_roster_file_holds_no_spreadsheet_formula(tmp_path):
