@@ -554,31 +554,3 @@ def _read_timestamp(e: _Entry) -> dt.datetime | None:
         return parse_utc(got.decode("utf-8", errors="replace").strip()).replace(tzinfo=dt.timezone.utc)
     except Exception:   # (nbgrader's own parser: a bad stamp means no time, never a crash)
         return None
-
-
-MAX_TEXT_BYTES = 2 << 20      # a jupytext notebook of the course is under 100 KB,
-MAX_TEXT_LINES = 20_000        # under 1000 lines,
-MAX_TEXT_CELLS = 2000          # with under 200 places a cell may start (jupytext is slow on many)
-_HEADER = {".py": re.compile(r"\A(?:#!.*\n)?# ---[ \t]*\n(?:#.*\n)*?# ---[ \t]*\n"),
-           ".md": re.compile(r"\A---[ \t]*\n(?:.*\n)*?---[ \t]*\n")}
-_CELL_START = re.compile(r"^[ \t]*$|^# (?:%%|\+|-|In\[)|^```|^~~~|^<!--", re.MULTILINE)
-
-
-def read_notebook_text(raw: bytes, name: str) -> str:
-    """A jupytext text notebook as .ipynb JSON (repair reads it like any notebook). Its YAML header
-    is dropped unread (the grader needs only the cells, and YAML aliases can expand to gigabytes),
-    and a text past the caps is refused: it is parsed in the grader's own process."""
-    import jupytext
-    suffix = ".md" if name.lower().endswith(".md") else ".py"
-    if len(raw) > MAX_TEXT_BYTES:
-        raise ValueError(f"a jupytext notebook over {MAX_TEXT_BYTES >> 20} MB")
-    # the lines as jupytext splits them (\r, \u2028 and the like too), so the strip and caps see them
-    lines = raw.decode("utf-8-sig", errors="replace").splitlines()
-    if len(lines) > MAX_TEXT_LINES:
-        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_LINES} lines")
-    while lines and not lines[0].strip():   # (jupytext finds a header after blank lines)
-        lines.pop(0)
-    text = _HEADER[suffix].sub("", "\n".join(lines) + "\n", count=1)
-    if len(_CELL_START.findall(text)) > MAX_TEXT_CELLS:
-        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_CELLS} cells")
-    return jupytext.writes(jupytext.reads(text, fmt=suffix.lstrip(".")), fmt="ipynb")

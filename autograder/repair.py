@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
 import nbformat
@@ -41,13 +42,40 @@ def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
+MAX_TEXT_BYTES = 2 << 20      # a jupytext notebook of the course is under 100 KB,
+MAX_TEXT_LINES = 20_000        # under 1000 lines,
+MAX_TEXT_CELLS = 2000          # with under 200 places a cell may start (jupytext is slow on many)
+_HEADER = {".py": re.compile(r"\A(?:#!.*\n)?# ---[ \t]*\n(?:#.*\n)*?# ---[ \t]*\n"),
+           ".md": re.compile(r"\A---[ \t]*\n(?:.*\n)*?---[ \t]*\n")}
+_CELL_START = re.compile(r"^[ \t]*$|^# (?:%%|\+|-|In\[)|^```|^~~~|^<!--", re.MULTILINE)
+
+
+def read_notebook_text(raw: bytes, name: str) -> str:
+    """A jupytext text notebook as .ipynb JSON (repair reads it like any notebook). Its YAML header
+    is dropped unread (the grader needs only the cells, and YAML aliases can expand to gigabytes),
+    and a text past the caps is refused: it is parsed in the grader's own process."""
+    import jupytext
+    suffix = ".md" if name.lower().endswith(".md") else ".py"
+    if len(raw) > MAX_TEXT_BYTES:
+        raise ValueError(f"a jupytext notebook over {MAX_TEXT_BYTES >> 20} MB")
+    # the lines as jupytext splits them (\r, \u2028 and the like too), so the strip and caps see them
+    lines = raw.decode("utf-8-sig", errors="replace").splitlines()
+    if len(lines) > MAX_TEXT_LINES:
+        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_LINES} lines")
+    while lines and not lines[0].strip():   # (jupytext finds a header after blank lines)
+        lines.pop(0)
+    text = _HEADER[suffix].sub("", "\n".join(lines) + "\n", count=1)
+    if len(_CELL_START.findall(text)) > MAX_TEXT_CELLS:
+        raise ValueError(f"a jupytext notebook of more than {MAX_TEXT_CELLS} cells")
+    return jupytext.writes(jupytext.reads(text, fmt=suffix.lstrip(".")), fmt="ipynb")
+
+
 def read_submission(raw: bytes, name: str = ""):
     """Parse a submitted file (a notebook, or one in jupytext's text form when `name` ends in
     .py/.md) into a notebook, or raise Unmatchable with the reason."""
     if not raw.strip():
         raise Unmatchable("the submitted file is empty")
     if name.lower().endswith((".py", ".md")):
-        from .intake import read_notebook_text
         try:
             raw = read_notebook_text(raw, name).encode()
         except Exception as exc:   # jupytext's parser on a student's text: any failure is theirs
