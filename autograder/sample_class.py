@@ -139,7 +139,8 @@ def predicted_score(assignment: str, namespace: dict) -> tuple[float, float, flo
         try:
             with np.errstate(all="ignore"):
                 for kind, name in calls:
-                    registry = find_visible(name) if kind == "visible" else hidden.find(name)
+                    registry = (find_visible(name, notebook=assignment) if kind == "visible"
+                                else hidden.find(name, notebook=assignment))
                     run_checks(registry, name, env.get(name), quiet=True)
         except CheckFailure:
             continue

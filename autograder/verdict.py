@@ -84,8 +84,9 @@ def _reason(message: str) -> str:
     return "wrong answer"
 
 
-def judge_call(kind: str, name: str, records: list[dict]) -> tuple[bool, str, str]:
-    """(passed, reason, message) for one check call from the evidence it left."""
+def judge_call(kind: str, name: str, records: list[dict], names=()) -> tuple[bool, str, str]:
+    """(passed, reason, message) for one check call from the evidence it left. `names`: every
+    exercise the notebook's test cells check (exercise names are per notebook: they tell which)."""
     mine = [r for r in records if r.get("kind") == kind and r.get("name") == name]
     prefix = "hidden checks: " if kind == "hidden" else ""
     if not mine:
@@ -101,7 +102,7 @@ def judge_call(kind: str, name: str, records: list[dict]) -> tuple[bool, str, st
     if largest > MAX_OUTPUT_ELEMENTS:   # (a judge's message about it would take gigabytes to write)
         return False, "wrong answer", (f"{prefix}{name} returned an array of {largest} elements, far more "
                                        f"than any case asks for")
-    registry = hidden.find(name) if kind == "hidden" else find_visible(name)
+    registry = hidden.find(name, names) if kind == "hidden" else find_visible(name, names)
     cases = registry.cases(name)
     if len(outputs) != len(cases):
         return False, "bad evidence", f"{prefix}{name} produced {len(outputs)} outputs for {len(cases)} cases"
@@ -121,6 +122,7 @@ def judge_notebook(executed, cells: list[dict], stopped: str = "") -> list[CellV
     """Replace every test cell's outputs in `executed` by its verdict; return the verdicts."""
     status = {c["index"]: c for c in cells}
     verdicts = []
+    checked = {name for c in executed.cells if c.cell_type == "code" for _, name in test_calls(c.source)}
     for index, cell in enumerate(executed.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
@@ -130,7 +132,7 @@ def judge_notebook(executed, cells: list[dict], stopped: str = "") -> list[CellV
         lines, passed, reason = [], True, "passed"
         for kind, name in test_calls(cell.source):
             try:
-                ok, why, message = judge_call(kind, name, records)
+                ok, why, message = judge_call(kind, name, records, checked)
             except Exception as exc:   # evidence odd enough to trip the reading itself
                 ok, why, message = False, "bad evidence", f"{name}: the recorded outputs could not be read ({type(exc).__name__})"
             if len(message) > MAX_MESSAGE_CHARS:

@@ -92,3 +92,43 @@ def test_check_all_summarises_every_exercise_of_the_notebook(capsys):
     out = capsys.readouterr().out
     assert results["one_hot"] is False and results["xor_params"] is False
     assert "not defined yet" in out and "2/4 exercises pass" in out
+
+
+def test_exercise_names_are_per_notebook(monkeypatch, capsys):
+    """A name two notebooks share (01 given an exercise named like 03's `softmax`, as if added to its
+    source) changes neither 03's summary nor which check 03's test cell runs."""
+    import utils.checks as checks_pkg
+    from autograder.solutions import load_solutions
+    from utils.checks import check_all, perceptron, softmax
+    ns = load_solutions("03_softmax")
+    monkeypatch.setitem(perceptron.checks.factories, "softmax", perceptron.checks.factories["one_hot"])
+    scan = checks_pkg.likely_modules
+    monkeypatch.setattr(checks_pkg, "likely_modules",
+                        lambda path, name: sorted({*scan(path, name), "perceptron"}) if name == "softmax" else scan(path, name))
+    results = check_all(ns)
+    assert set(results) == set(softmax.checks.factories) and all(results.values())
+    assert f"{len(results)}/{len(results)} exercises pass" in capsys.readouterr().out
+    # a test cell's check() goes by what the notebook defines
+    exec("from utils.checks import check\ncheck('softmax', softmax)", dict(ns))
+    assert "softmax:" in capsys.readouterr().out
+    # a notebook that defines nothing else cannot be told: a clear message, and `notebook=` says it
+    with pytest.raises(KeyError, match="exercise of 01_perceptron and 03_softmax: say which"):
+        exec("from utils.checks import check\ncheck('softmax', softmax)", {"softmax": ns["softmax"]})
+    exec("from utils.checks import check\ncheck('softmax', softmax, notebook='03_softmax')", {"softmax": ns["softmax"]})
+
+
+def test_check_all_goes_on_when_a_check_itself_breaks(monkeypatch, capsys):
+    """A check that raises something other than a CheckFailure (e.g. a library's dtype error) fails
+    that exercise with the reason; the others are still checked."""
+    from autograder.solutions import load_solutions
+    from utils.checks import check_all, perceptron
+    ns = load_solutions("01_perceptron")
+
+    def broken():
+        raise RuntimeError("cannot compute Mul as input #1 was expected to be a float tensor")
+        yield
+    monkeypatch.setitem(perceptron.checks.factories, "one_hot", broken)
+    results = check_all(ns)
+    out = capsys.readouterr().out
+    assert results["one_hot"] is False and sum(results.values()) == len(results) - 1
+    assert "one_hot" in out and "its check raised RuntimeError: cannot compute Mul" in out

@@ -59,10 +59,20 @@ def test_test_cells_hold_no_logic(notebooks):
                     assert allowed.match(line), f"{a}/{cell.metadata['nbgrader']['grade_id']}: {line!r}"
 
 
-def test_check_names_are_unique_across_the_course():
+def test_every_test_call_finds_its_own_notebooks_check(notebooks):
+    """Exercise names are per notebook: each test cell's check, looked up as the grader does (by
+    the names the notebook's test cells check), is that notebook's, visible and hidden."""
+    from autograder.hidden import find as find_hidden
+    from autograder.verdict import test_calls
+    from utils.checks import find as find_visible
+    for a, nb in notebooks.items():
+        calls = [call for c in _graded(nb) if c.cell_type == "code" for call in test_calls(c.source)]
+        names = {name for _, name in calls}
+        for kind, name in calls:
+            registry = (find_hidden if kind == "hidden" else find_visible)(name, names)
+            assert registry.assignment == a, (a, kind, name, registry.assignment)
     for regs in (list(visible_registries()), list(hidden_registries())):
-        names = [n for r in regs for n in r.factories]
-        assert len(names) == len(set(names))
+        assert len({r.assignment for r in regs}) == len(regs)   # one registry per notebook
 
 
 def test_glossary_lists_the_korean_terms_used(notebooks):
