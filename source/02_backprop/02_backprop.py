@@ -791,8 +791,8 @@ plt.show()
 # **Question.** A training set has 1000 examples and you train for 10 epochs with mini-batches of
 # 64. How many iterations (parameter updates) is that, how many examples does the last mini-batch of
 # each epoch hold, and how many updates would full-batch gradient descent make in the same 10
-# epochs? Which of the two would you expect to reach a low loss sooner on the batch-size plot above,
-# and why?
+# epochs? Counted per epoch (the left panel of the batch-size plot above), which of the two would
+# you expect to reach a low loss sooner, and why?
 #
 # ### BEGIN SOLUTION
 # Each epoch has ceil(1000/64) = 16 iterations: 15 mini-batches of 64 (960 examples) and a last one

@@ -604,7 +604,8 @@ CORPUS = text[:100_000] if FAST else text        # FAST (tests, CI): a slice of 
 train_ids, val_ids = split_text(vocab.encode(CORPUS), val_fraction=0.1)
 x_train, y_train = next_char_windows(train_ids, SEQ_LEN)
 x_val, y_val = next_char_windows(val_ids, SEQ_LEN)
-print(f"training: {x_train.shape[0]:,} windows of {SEQ_LEN} -> {x_train.shape[0] // BATCH} steps per epoch; "
+print(f"training: {x_train.shape[0]:,} windows of {SEQ_LEN} -> {-(-x_train.shape[0] // BATCH)} steps per epoch "
+      "(the last batch may be short); "
       f"validation: {x_val.shape[0]:,} windows")
 print("input: ", repr(vocab.decode(x_train[1][:40])), "\ntarget:", repr(vocab.decode(y_train[1][:40])))
 
@@ -693,7 +694,8 @@ plt.show()
 # %% [markdown]
 # Generating one character needs one step of the LSTM, not a pass over the whole text so far:
 # `utils.text.CharSampler` steps the LSTM's cell by hand, carrying $h$ and $c$ along, and compiles
-# the whole loop with `tf.function` into one TensorFlow graph. Measured here (`./run.sh bench`):
+# the whole loop with `tf.function` into one TensorFlow graph. Measured by the course's benchmark on a
+# 2-core machine without a GPU (yours will differ; the ratios are what matter):
 # about 0.15 ms per character for three samples side by side, against about 9 ms when the same
 # steps run eagerly from Python, and 75 ms with a plain model call on the whole text so far for
 # every new character (which gets slower still as the text grows). One sample per temperature,
