@@ -71,6 +71,8 @@ def fingerprint(args: tuple, kwargs: dict) -> str:
             h.update(b")")
         elif obj is None or isinstance(obj, (bool, int, float, str)):
             h.update(f"{type(obj).__name__}:{obj!r};".encode())
+        elif isinstance(obj, np.ufunc):   # (by name: numpy 2.0's ufuncs have no __module__, 2.4's do)
+            h.update(f"ufunc:{obj.__name__};".encode())
         elif callable(obj) and hasattr(obj, "__qualname__"):
             h.update(f"f{getattr(obj, '__module__', '')}.{obj.__qualname__};".encode())
         else:
