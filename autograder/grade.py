@@ -169,12 +169,12 @@ def export_lms_feedback(course: Path, assignment: str, lms: str, out: Path) -> P
         print(f"warning: the feedback of {len(pending)} student(s) shows scores still waiting for manual grading "
               f"(written answers count 0 until graded in the formgrader): {', '.join(pending)}")
     api = nbgrader_api(course, course / RESULTS / assignment)
-    for student in sorted(archive.load_manifest(course, assignment)):
+    manifest = archive.load_manifest(course, assignment)
+    for student in sorted(manifest):
         out_ = api.generate_feedback(assignment, student, force=True)
         if not out_["success"]:
             raise RuntimeError(f"feedback for {student}: {out_.get('error', '')[-1500:]}")
-    return lms_formats.export_feedback(course, assignment, roster, archive.load_manifest(course, assignment),
-                                       Path(out), lms)
+    return lms_formats.export_feedback(course, assignment, roster, manifest, Path(out), lms)
 
 
 def _roster(course: Path):

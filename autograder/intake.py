@@ -3,7 +3,7 @@ every file of the input.
 
 Shapes (a folder or a `.zip`; a folder wrapping a whole zip is not a student):
 - nbgrader's `submitted/`: `<student>/<assignment>/<any name>.ipynb`, with `timestamp.txt`;
-- Canvas' "Download Submissions" zip: `<name>[_LATE]_<user id>_<submission id>_<file name>`;
+- Canvas' "Download Submissions" zip: `<name>[_LATE]_<user id>_<attachment id>_<file name>`;
 - Moodle's "Download all submissions", flat (`<Full name>_<participant id>_assignsubmission_file_<file>`)
   or in folders (`<Full name>_<participant id>_assignsubmission_file/<file>`);
 - a folder per student (`<student>/<any name>.ipynb`, e.g. notebooks downloaded from Colab);
@@ -18,6 +18,7 @@ Every file ends in the report with its fate and the reason.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import functools
@@ -35,7 +36,8 @@ MAX_FILE_BYTES = 100 << 20        # a notebook with its outputs; anything larger
 MAX_ZIP_MEMBERS = 20_000          # a class of 1000 with 20 files each
 MAX_ZIP_BYTES = 8 << 30           # all members unpacked, as the zip declares them (reads never exceed it)
 MAX_DEPTH = 4                     # folders below the input that are looked into
-NOTEBOOK_SUFFIXES = (".ipynb", ".py", ".md")   # .py/.md: a notebook in jupytext's text form
+TEXT_NOTEBOOK_SUFFIXES = (".py", ".md")         # a notebook in jupytext's text form
+NOTEBOOK_SUFFIXES = (".ipynb", *TEXT_NOTEBOOK_SUFFIXES)
 _SAFE = re.compile(r"[^A-Za-z0-9_.@-]+")
 
 # Canvas: <name>[_LATE]_<user id>_<attachment id>_<file> (old Canvas wrote `late`); the name keeps
@@ -94,10 +96,7 @@ class Intake:
     fates: list[Fate]
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for f in self.fates:
-            out[f.fate] = out.get(f.fate, 0) + 1
-        return out
+        return dict(collections.Counter(f.fate for f in self.fates))
 
     def summary(self) -> str:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts().items()))
@@ -244,7 +243,7 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
 class _Claim:
     """What a file says about its student, before the roster is asked."""
     key: str                    # the raw key: a folder, a file name part, an LMS id
-    kind: str                   # "id", "canvas" or "moodle"
+    kind: str                   # "id", "canvas", "canvas-anon" or "moodle"
     name: str = ""              # a student's name where the LMS gives one
     lms: dict = field(default_factory=dict)
     late_marker: bool = False
@@ -317,14 +316,15 @@ def _canvas_claim(name: str, roster) -> _Claim | str | None:
     if not readings:
         return None
     users = sorted({c.key for c in readings})
-    if roster is None:
-        chosen = readings[0] if len(users) == 1 else None
-    else:
+    chosen = readings[0] if len(users) == 1 else None   # (what the name alone tells)
+    if roster is not None:
         from .lms.canvas import canvas_name
         known = [(c, s) for c in readings if (s := roster.by_canvas(c.key)) is not None]
         named = [c for c, s in known if canvas_name(s) == c.name]
-        chosen = (named[0] if named else known[0][0] if len({c.key for c, _ in known}) == 1
-                  else None if known else readings[0] if len(users) == 1 else None)
+        if named:
+            chosen = named[0]
+        elif known:   # (no reading bears the user's own name: one user in the roster, or no one for sure)
+            chosen = known[0][0] if len({c.key for c, _ in known}) == 1 else None
     if chosen is None:
         return (f"reads as Canvas user {' or '.join(users)}" + ("" if roster is not None else
                 " (import the class's roster to tell: python -m autograder roster EXPORT.csv)")
@@ -482,9 +482,9 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
                           else "nbgrader's submission secret"))
     files = [(e, c) for e, c in files if e.name not in meta]
     notebooks = [(e, c) for e, c in files if _is_notebook_name(e.name)]
-    for e, _ in files:
-        if not _is_notebook_name(e.name):
-            fates.append(Fate(e.path, NOT_NOTEBOOK, student, "not an .ipynb (nor a jupytext .py/.md)"))
+    others = [e for e, _ in files if not _is_notebook_name(e.name)]
+    for e in others:
+        fates.append(Fate(e.path, NOT_NOTEBOOK, student, "not an .ipynb (nor a jupytext .py/.md)"))
     if not notebooks:
         return None
 
@@ -502,7 +502,7 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
         if isinstance(got, str):
             unreadable.append((e, c, got))
             fates.append(Fate(e.path, UNREADABLE, student, got))
-        elif e.name.lower().endswith((".py", ".md")) and not _looks_like_jupytext(got):
+        elif e.name.lower().endswith(TEXT_NOTEBOOK_SUFFIXES) and not _looks_like_jupytext(got):
             fates.append(Fate(e.path, NOT_NOTEBOOK, student, "a text file that is not a jupytext notebook"))
         else:
             chosen, raw = (e, c), got
@@ -511,9 +511,9 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
     # a student whose every notebook is unreadable is still a student: graded 0, with the reason
     e, claim = chosen if chosen is not None else unreadable[0][:2]
     notes = [f"{len(notebooks)} notebooks; graded {e.name}"] if len(notebooks) > 1 and chosen else []
-    others = sorted(Path(f.name).name for f, _ in files if not _is_notebook_name(f.name))
     if others:   # (the student should know what was not looked at)
-        notes.append(f"not graded: {', '.join(others[:5])}" + (f" and {len(others) - 5} more" if len(others) > 5 else ""))
+        names = sorted(f.name for f in others)
+        notes.append(f"not graded: {', '.join(names[:5])}" + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
     if chosen is not None:
         fates.append(Fate(e.path, GRADED, student,
                           "" if e.name.lower().endswith(".ipynb") else "converted from jupytext text"))

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from .intake import TEXT_NOTEBOOK_SUFFIXES
+
 
 class Unmatchable(ValueError):
     """The submission cannot be graded as this assignment; the message says why."""
@@ -75,7 +77,7 @@ def read_submission(raw: bytes, name: str = ""):
     .py/.md) into a notebook, or raise Unmatchable with the reason."""
     if not raw.strip():
         raise Unmatchable("the submitted file is empty")
-    if name.lower().endswith((".py", ".md")):
+    if name.lower().endswith(TEXT_NOTEBOOK_SUFFIXES):
         try:
             raw = read_notebook_text(raw, name).encode()
         except Exception as exc:   # jupytext's parser on a student's text: any failure is theirs

@@ -47,7 +47,7 @@ def read_records(lines: list) -> list[dict]:
             continue   # (a legitimate record holds its arrays as text: few brackets, bounded size)
         try:
             rec = json.loads(line)
-        except (TypeError, ValueError, RecursionError):
+        except (ValueError, RecursionError):   # (json.loads of a str raises only these)
             continue
         if isinstance(rec, dict):
             records.append(rec)
