@@ -5,6 +5,8 @@
 #   ./run.sh course    build release/ from source/ and autograde the bundled sample class
 #   ./run.sh test      run the test suite (what CI runs)
 #   ./run.sh bench     print the benchmark figures
+#   ./run.sh colab     run every notebook as a student would on Colab's package versions
+#                      (course/colab-constraints.txt, in build/colab-venv; part of ./run.sh test)
 #   ./run.sh release   only rebuild release/
 #   ./run.sh lab       start JupyterLab with nbgrader's formgrader on build/course, the real class
 #                      (or, before one is graded, on build/sample-course, grading the sample class)
@@ -90,6 +92,7 @@ case "$cmd" in
   release) ensure_env; exec "$PY" -m autograder build "$@" ;;
   test)    ensure_env_and_system_packages; exec "$PY" -m pytest "$@" ;;
   bench)   ensure_env_and_system_packages; exec "$PY" -m autograder.bench "$@" ;;
+  colab)   ensure_env; exec "$PY" -m autograder colab "$@" ;;
   lab)     ensure_env; lab "$@" ;;
-  *) sed -n '2,10p' "$0"; exit 2 ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

@@ -1,6 +1,8 @@
 """Instructor commands.
 
     python -m autograder build          # source/ -> build/course (nbgrader) -> release/
+    python -m autograder publish DIR [--repository github.com/OWNER/NAME] [--ref REF]
+                                        # the public student repository (release notebooks, utils) into DIR
     python -m autograder sample-class [--only ASSIGNMENT ...] [--course DIR] [--release DIR] [--probes DIR]
                                         # build, then autograde the bundled sample class
 
@@ -86,6 +88,11 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="source/ -> release/")
+    pu = sub.add_parser("publish", help="write the public student repository (release notebooks, utils, README) "
+                                        "to DIR, outside this repository")
+    pu.add_argument("dest", type=Path, metavar="DIR")
+    pu.add_argument("--repository", help="HOST/OWNER/NAME it is pushed to, on GitHub (default: course.yml's)")
+    pu.add_argument("--ref", help="the branch or tag the badges and setup cells use (default: course.yml's)")
     e = sub.add_parser("expected", help="recompute the visible checks' stored reference values "
                                         "(utils/checks/expected/) from the solutions")
     e.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="only these assignments' values")
@@ -130,9 +137,21 @@ def main(argv=None) -> None:
                        help="default: every graded assignment" if name == "export-grades" else None)
         x.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE)
         x.add_argument("--out", type=Path, help="folder to write to (default <course>/exports)")
+    c = sub.add_parser("colab", help="run every notebook as a student with correct answers, under Colab's "
+                                     "package versions (course/colab-constraints.txt)")
+    c.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="only these notebooks")
+    c.add_argument("--json", type=Path, help="write what was found there (then exit 0 once written: "
+                                             "the test suite judges it)")
     args = parser.parse_args(argv)
-    if args.command == "build":
+    if args.command == "colab":
+        from . import colab_check
+        if not all(run.ok for run in colab_check.main(args.only, args.json)) and not args.json:
+            raise SystemExit(1)
+    elif args.command == "build":
         build.main()
+    elif args.command == "publish":
+        from . import publish
+        publish.main(args.dest, args.repository, args.ref)
     elif args.command == "expected":
         from utils.data import use_offline_cache
         from . import references

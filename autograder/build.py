@@ -61,16 +61,65 @@ def instructor_notebook(assignment: str, course: Path = paths.NBGRADER_COURSE) -
     return course / folder / assignment / f"{assignment}.ipynb"
 
 
+#: Colab opens a notebook by URL only from GitHub (colab.research.google.com/github/OWNER/NAME/blob/REF/PATH)
+#: and from Gists, which cannot hold the course's folders: the course repository must be on GitHub
+COLAB_HOST = "github.com"
+_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")   # GitHub's user and organisation names
+_NAME = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}")
+# a branch or tag git accepts, in characters that need no quoting in a URL or the setup cell's string
+_REF = re.compile(r"(?![-/])(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]+(?<![./])")
+
+
+class RepositoryError(ValueError):
+    """The course repository (course.yml's `repository` and `ref`) is one Colab cannot open, or malformed."""
+
+
+def colab_repository(cfg: dict) -> tuple[str, str, str]:
+    """(owner, name, ref) of the course repository `cfg` names as `repository: github.com/OWNER/NAME`
+    and `ref`; RepositoryError, saying why and what to do, where the badges or setup cells would not work."""
+    repository, ref = cfg["repository"], cfg["ref"]
+    parts = str(repository).split("/")
+    malformed = RepositoryError(f"repository {repository!r}: give HOST/OWNER/NAME, e.g. "
+                                f"{COLAB_HOST}/dl-course/dl-course (no https://, no trailing slash)")
+    if ":" in str(repository):
+        raise malformed
+    host = parts[0]
+    if host.lower() != COLAB_HOST:
+        raise RepositoryError(
+            f"repository {repository!r} is on {host}, but Colab opens a notebook by URL only from a GitHub "
+            f"repository (colab.research.google.com/github/...; a Gist cannot hold the course's folders): "
+            f"every \"Open in Colab\" badge would fail. "
+            f"Mirror the repository to GitHub (GitLab and Bitbucket can push-mirror) and give that one: "
+            f"`repository: {COLAB_HOST}/OWNER/NAME` in course/course.yml, or publish --repository.")
+    if len(parts) != 3:
+        raise malformed
+    owner, name = parts[1:]
+    if not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name.endswith(".git"):
+        raise RepositoryError(f"repository {repository!r}: {owner!r}/{name!r} is not a GitHub OWNER/NAME "
+                              "(letters, digits and '-'; the name also '.' and '_', without .git)")
+    if not isinstance(ref, str) or not _REF.fullmatch(ref):
+        raise RepositoryError(f"ref {ref!r} is not a branch or tag name the setup cells and badges can use "
+                              "(letters, digits, '.', '_', '-' and '/'; no '..', '//', leading '-' or '/'; "
+                              "quoted in course.yml if it looks like a number)")
+    return owner, name, ref
+
+
 def install_spec(cfg: dict | None = None) -> str:
     """What `pip install` gets on Colab: the `utils` package straight from the course repo."""
-    cfg = cfg or course_config()
-    return f"git+https://{cfg['repository']}@{cfg['ref']}"
+    owner, name, ref = colab_repository(cfg or course_config())
+    return f"git+https://{COLAB_HOST}/{owner}/{name}@{ref}"
 
 
 def colab_url(assignment: str, cfg: dict | None = None) -> str:
-    cfg = cfg or course_config()
-    return (f"https://colab.research.google.com/{cfg['repository'].replace('github.com', 'github', 1)}"
-            f"/blob/{cfg['ref']}/release/{assignment}/{assignment}.ipynb")
+    owner, name, ref = colab_repository(cfg or course_config())
+    return (f"https://colab.research.google.com/github/{owner}/{name}"
+            f"/blob/{ref}/release/{assignment}/{assignment}.ipynb")
+
+
+def colab_badge(assignment: str, cfg: dict | None = None) -> str:
+    """The "Open in Colab" badge of a release notebook (markdown)."""
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(assignment, cfg)})")
 
 
 def _locked(grade_id: str) -> dict:
@@ -79,9 +128,7 @@ def _locked(grade_id: str) -> dict:
 
 
 def shared_head_cells(assignment: str, cfg: dict) -> list:
-    badge = nbformat.v4.new_markdown_cell(
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        f"({colab_url(assignment, cfg)})")
+    badge = nbformat.v4.new_markdown_cell(colab_badge(assignment, cfg))
     setup = nbformat.v4.new_code_cell(
         "# Setup: on Colab this installs the course's `utils` package; locally it does nothing\n"
         "# (your JupyterLab environment already has it, see the course README).\n"
@@ -159,10 +206,12 @@ def write_course_config(course: Path) -> None:
     (course / "repository.txt").write_text(str(paths.ROOT) + "\n", encoding="utf-8")
 
 
-def prepare_course_dir(course: Path = paths.NBGRADER_COURSE) -> Path:
-    """Write the nbgrader course folder: config plus the instructor notebooks."""
+def prepare_course_dir(course: Path = paths.NBGRADER_COURSE, cfg: dict | None = None) -> Path:
+    """Write the nbgrader course folder: config plus the instructor notebooks (their badges and setup
+    cells for the repository `cfg` names, course.yml's by default)."""
+    cfg = cfg or course_config()
+    colab_repository(cfg)   # a repository the badges cannot use stops the build before it writes anything
     write_course_config(course)
-    cfg = course_config()
     keep = {instructor_notebook(a, course).parent for a in assignment_ids()}
     for folder in ("source", UNGRADED_SOURCE):   # drop assignments since removed from course.yml
         for stale in (course / folder).glob("*"):
@@ -180,9 +229,11 @@ def canonical(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRADER_COURSE) -> list[Path]:
-    """Generate the student notebooks with nbgrader and write them, normalized, to `release_dir`."""
-    prepare_course_dir(course)
+def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRADER_COURSE,
+                  cfg: dict | None = None) -> list[Path]:
+    """Generate the student notebooks with nbgrader and write them, normalized, to `release_dir`
+    (pointing at the repository `cfg` names, course.yml's by default: `python -m autograder publish`)."""
+    prepare_course_dir(course, cfg)
     # One nbgrader run for every graded assignment (its ids are glob patterns): a run per
     # assignment costs a few seconds of start-up each. `source/` holds exactly the graded ones.
     nbgrader("generate_assignment", "*", "--force", cwd=course)
@@ -200,5 +251,8 @@ def build_release(release_dir: Path = paths.RELEASE, course: Path = paths.NBGRAD
 
 
 def main() -> None:
-    for path in build_release():
-        print(f"released {path}")
+    try:
+        for path in build_release():
+            print(f"released {path}")
+    except RepositoryError as exc:   # course.yml's to fix, not a bug: say what to do
+        raise SystemExit(f"build stopped: {exc}") from None

@@ -58,90 +58,117 @@ def wheel(tmp_path_factory) -> Path:
     return whl
 
 
-def _reads_graded_class(item) -> bool:
-    return "graded_class" in item.fixturenames
-
-
 def _reads_adversarial_class(item) -> bool:
     return "adversarial_class" in item.fixturenames
 
 
-def pytest_collection_modifyitems(items):
-    """The tests that read a class graded in the background run last, so that the rest of the
-    suite runs meanwhile (sort is stable: the order stays within each group)."""
-    items.sort(key=lambda item: _reads_graded_class(item) or _reads_adversarial_class(item))
-
-
 PROBES = Path(__file__).parent / "probes"   # appended to the sample solutions (see its README)
 
+# Work done by a command of its own in the background from the start of the session, while the rest
+# of the suite (mostly one process, often waiting on a subprocess) runs: job -> (the fixture that
+# reads its result, its `python -m autograder` arguments given a folder of its own, its niceness).
+BACKGROUND = {
+    # the suite's longest piece of work and its critical path: every notebook executed three times
+    "sample-class": ("graded_class", lambda root: ["sample-class", "--course", root / "course", "--release",
+                                                   root / "release", "--probes", PROBES], 0),
+    # every notebook again under Colab's versions (tests/test_colab.py); niced, so that it takes the
+    # cores the rest leaves idle rather than slowing the sample class down
+    "colab": ("colab_report", lambda root: ["colab", "--json", root / "colab.json"], 10),
+}
+_STARTED = pytest.StashKey()   # {job: (process, folder, log)}; stopped at the session's end
 
-def _start_sample_class(tmp_path_factory):
-    """Grade the sample class in a process (and process group) of its own: (process, course, log)."""
-    root = tmp_path_factory.mktemp("graded")
-    course, log = root / "course", root / "sample-class.log"
+
+def _reads(item, job: str) -> bool:
+    return BACKGROUND[job][0] in item.fixturenames
+
+
+def _waits_for_background(item) -> bool:
+    return any(_reads(item, job) for job in BACKGROUND) or _reads_adversarial_class(item)
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that read work done in the background run last, so that the rest of the suite runs
+    meanwhile (sort is stable: the order stays within each group)."""
+    items.sort(key=_waits_for_background)
+
+
+def _start(config, job: str) -> None:
+    """Start a background job in a process (and process group) of its own."""
+    started = config.stash.setdefault(_STARTED, {})
+    if job in started:
+        return
+    _, arguments, niceness = BACKGROUND[job]
+    root = config._tmp_path_factory.mktemp(job)
+    log = root / f"{job}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "autograder", "sample-class", "--course", str(course),
-                                 "--release", str(root / "release"), "--probes", str(PROBES)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    return proc, course, log
+        proc = subprocess.Popen([sys.executable, "-m", "autograder", *map(str, arguments(root))],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+    started[job] = (proc, root, log)
 
 
-def _stop_sample_class(started) -> None:
-    proc = started[0]
-    if proc.poll() is None:   # stop it and its pool
+def _stop(config, job: str) -> None:
+    proc = config.stash.get(_STARTED, {}).pop(job, (None,))[0]
+    if proc is not None and proc.poll() is None:   # stop it and everything it started
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
 
-_SAMPLE_CLASS = pytest.StashKey()   # (process, course, log) once started; stopped at the session's end
-
-
 def pytest_sessionstart(session):
-    """A run of the whole suite (no paths given, as `./run.sh test`) starts the sample class before
-    collecting, which takes about 8 s on one core while the other would sit idle. Stopped again
-    after collection if no selected test reads it (e.g. `-k` chose others)."""
+    """A run of the whole suite (no paths given, as `./run.sh test`) starts the background jobs
+    before collecting, which takes about 8 s on one core while the other would sit idle. A job no
+    selected test reads (e.g. `-k` chose others) is stopped again after collection."""
     config = session.config
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly:
-        config.stash[_SAMPLE_CLASS] = _start_sample_class(config._tmp_path_factory)
+        for job in BACKGROUND:
+            _start(config, job)
 
 
 def pytest_collection_finish(session):
-    started = session.config.stash.get(_SAMPLE_CLASS, None)
-    if started and not any(map(_reads_graded_class, session.items)):
-        _stop_sample_class(started)
-        session.config.stash[_SAMPLE_CLASS] = None
+    for job in list(session.config.stash.get(_STARTED, {})):
+        if not any(_reads(item, job) for item in session.items):
+            _stop(session.config, job)
 
 
 def pytest_sessionfinish(session):
-    started = session.config.stash.get(_SAMPLE_CLASS, None)
-    if started:   # still running if the session ended early (e.g. -x, or collection failed)
-        _stop_sample_class(started)
+    for job in list(session.config.stash.get(_STARTED, {})):   # still running if the session ended early
+        _stop(session.config, job)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _sample_class_in_background(request, tmp_path_factory):
-    """Grade the sample class in the background from the start of the session, when a collected test
-    needs it. It is the suite's longest piece of work (every notebook executed three times, by a
-    pool of its own), and the rest of the suite, mostly one process, runs meanwhile."""
-    if not any(map(_reads_graded_class, request.session.items)):
-        return None
-    stash = request.config.stash
-    if not stash.get(_SAMPLE_CLASS, None):
-        stash[_SAMPLE_CLASS] = _start_sample_class(tmp_path_factory)
-    return stash[_SAMPLE_CLASS]
+def _background_jobs(request):
+    """The background jobs a collected test needs, started now if the session did not start them."""
+    for job in BACKGROUND:
+        if any(_reads(item, job) for item in request.session.items):
+            _start(request.config, job)
+    return request.config.stash.get(_STARTED, {})
+
+
+def _finished(background: dict, job: str) -> Path:
+    """Wait for a background job; its folder, or the test fails with the end of its log."""
+    proc, root, log = background[job]
+    if proc.wait() != 0:
+        pytest.fail(f"{job} failed (exit {proc.returncode}):\n" + log.read_text(errors="replace")[-4000:],
+                    pytrace=False)
+    return root
 
 
 @pytest.fixture(scope="session")
-def graded_class(_sample_class_in_background):
+def graded_class(_background_jobs):
     """The sample class autograded end to end in a temporary course folder, by the same command as
     `./run.sh course`: (course folder, {(assignment, student): grade.Score})."""
     from autograder import grade
-    proc, course, log = _sample_class_in_background
-    if proc.wait() != 0:
-        pytest.fail(f"grading the sample class failed (exit {proc.returncode}):\n"
-                    + log.read_text(errors="replace")[-4000:], pytrace=False)
+    course = _finished(_background_jobs, "sample-class") / "course"
     rows = grade.scores(course, build.assignment_ids(graded=True))
     return course, {(r.assignment, r.student): r for r in rows}
+
+
+@pytest.fixture(scope="session")
+def colab_report(_background_jobs) -> dict:
+    """What `python -m autograder colab` found: every notebook run under Colab's versions
+    (autograder/colab_check.py)."""
+    import json
+    return json.loads((_finished(_background_jobs, "colab") / "colab.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +205,7 @@ def _grade_adversarial_class(submissions: Path, course: Path, conn) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _adversarial_class_in_background(request, tmp_path_factory, _sample_class_in_background):
+def _adversarial_class_in_background(request, tmp_path_factory, _background_jobs):
     """Start grading the adversarial class at the start of the session when a collected test needs
     it: most of its minute is spent waiting for the loops and sleeps to hit their limits, which the
     rest of the suite need not wait for. (After the sample class has started: this one first builds

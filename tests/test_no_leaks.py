@@ -1,41 +1,12 @@
 """No solution, hidden test or instructor module reaches students: not in release/, not in `utils`,
 not in the wheel `pip install` builds for Colab."""
-import re
 import zipfile
+from pathlib import PurePosixPath
 
-import jupytext
 import nbformat
-import pytest
 
-from autograder import build, paths
-
-_REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
-            "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
-
-
-def _region_lines(text, kind):
-    begin, end = _REGIONS[kind]
-    inside, out = False, []
-    for line in text.splitlines():
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif inside:
-            out.append(line.strip().lstrip("#").strip())
-    return out
-
-
-def secret_lines():
-    """Lines that only the instructor may see: solution bodies and hidden tests, long enough
-    to be distinctive (a bare `return out` could appear anywhere)."""
-    lines = set()
-    for a in build.assignment_ids():
-        nb = jupytext.read(paths.source_script(a))
-        for cell in nb.cells:
-            for kind in _REGIONS:
-                lines.update(l for l in _region_lines(cell.source, kind) if len(l) >= 25)
-    return lines
+from autograder import paths
+from autograder.publish import IMPORTS_GRADER, INSTRUCTOR_FOLDERS, SECRET_MARKERS, secret_lines
 
 
 def _release_text():
@@ -51,7 +22,7 @@ def test_there_are_secrets_to_look_for():
 def test_release_has_no_solutions_or_hidden_tests():
     secrets = secret_lines()
     for path, text in _release_text():
-        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "autograder", "MARK SCHEME"):
+        for marker in SECRET_MARKERS:
             assert marker not in text, f"{path} contains {marker!r}"
         stripped = {l.strip().lstrip("#").strip() for l in text.splitlines()}
         assert not secrets & stripped, f"{path} contains solution lines: {sorted(secrets & stripped)[:3]}"
@@ -69,10 +40,10 @@ def test_wheel_ships_utils_only(wheel):
         names = z.namelist()
         code = [n for n in names if not n.startswith("dl_course_utils-")]
         assert code and all(n.startswith("utils/") for n in code), code
-        assert not any(re.search(r"autograder|source/|samples/|release/", n) for n in names)
+        assert not any({*INSTRUCTOR_FOLDERS, "release"} & set(PurePosixPath(n).parts) for n in names), names
         secrets = secret_lines()
         for n in code:
             text = z.read(n).decode("utf-8", errors="replace")
-            assert "from autograder" not in text and "import autograder" not in text, n
+            assert not IMPORTS_GRADER.search(text), n
             stripped = {l.strip() for l in text.splitlines()}
             assert not secrets & stripped, f"{n} in the wheel contains solution lines"
