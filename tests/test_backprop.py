@@ -105,21 +105,37 @@ def test_affine_bugs_are_caught(ns):
     no_flatten = lambda x, w, b: (x @ w + b, (x, w, b))  # noqa: E731
     _fails(visible, "affine_forward", no_flatten, "flattened")
 
-    def backward(reshape=True, transpose_dw=False, db="sum"):
+    def backward(reshape=True, dx_form="right", dw_form="right", db="sum", swap=False):
         def affine_backward(dout, cache):
             x, w, b = cache
             rows = x.reshape(len(x), -1)
-            dx = dout @ w.T
-            dw = rows.T @ dout
-            return (dx.reshape(x.shape) if reshape else dx, dw.T if transpose_dw else dw,
-                    {"sum": dout.sum(axis=0), "mean": dout.mean(axis=0), "none": dout}[db])
+            dx = {"right": lambda: dout @ w.T, "no transpose": lambda: dout @ w,
+                  "transposed": lambda: w @ dout.T}[dx_form]()
+            dw = {"right": lambda: rows.T @ dout, "transposed": lambda: dout.T @ rows,
+                  "no transpose": lambda: rows @ dout, "unflattened": lambda: x.T @ dout}[dw_form]()
+            db_ = {"sum": lambda: dout.sum(axis=0), "mean": lambda: dout.mean(axis=0), "none": lambda: dout,
+                   "rows": lambda: dout.sum(axis=1), "all": lambda: dout.sum()}[db]()
+            dx = dx.reshape(x.shape) if reshape else dx
+            return (dw, dx, db_) if swap else (dx, dw, db_)
         return affine_backward
 
-    _fails(visible, "affine_backward", backward(reshape=False), "reshape")
+    assert _fails(visible, "affine_backward", backward(reshape=False), "reshape").count("case 3/3")
     _fails(hidden, "affine_backward", backward(reshape=False), "reshape")
-    _fails(visible, "affine_backward", backward(transpose_dw=True), "shape of w")
+    # the square antisymmetric case names a misplaced transpose, which elsewhere is a shape error
+    msg = _fails(visible, "affine_backward", backward(dx_form="no transpose"), "dx has the right shape")
+    assert "case 1/3" in msg and "the negative" in msg and "antisymmetric" in msg
+    msg = _fails(visible, "affine_backward", backward(dx_form="transposed"), "dx has the right shape")
+    assert "the transpose of the right answer" in msg
+    _fails(visible, "affine_backward", backward(dw_form="transposed"), "dw has the right shape, but it is the transpose")
+    _fails(visible, "affine_backward", backward(dw_form="no transpose"), "dw has the right shape, but it is the negative")
+    _fails(visible, "affine_backward", backward(dw_form="unflattened"), "flattened to \\(N, D\\)")
     _fails(visible, "affine_backward", backward(db="mean"), "times too small")
-    _fails(visible, "affine_backward", backward(db="none"), "over the batch axis")
+    _fails(visible, "affine_backward", backward(db="none"), "Sum over the batch axis")
+    _fails(visible, "affine_backward", backward(db="rows"), "over the output units")
+    _fails(visible, "affine_backward", backward(db="all"), "every example i")
+    _fails(visible, "affine_backward", backward(swap=True), "in the order of the forward")
+    for bug in (dict(dx_form="no transpose"), dict(dw_form="transposed"), dict(db="rows"), dict(swap=True)):
+        _fails(hidden, "affine_backward", backward(**bug), "affine_backward")
 
 
 def test_relu_bugs_are_caught():

@@ -175,7 +175,8 @@ def test_line_counting_counts_the_students_code_only(ns):
 
 # ---- convolution backward --------------------------------------------------------------------------
 
-def conv_backward_impl(*, db_axes=(0, 1, 2), crop="right", flip=False, last_image=False, assign=False):
+def conv_backward_impl(*, db_axes=(0, 1, 2), crop="right", flip=False, last_image=False, assign=False,
+                       step="stride"):
     """Loop-based backward pass with one slip switched on (tests only)."""
     def backward(dout, cache):
         x, w, b, stride, pad = cache
@@ -188,7 +189,8 @@ def conv_backward_impl(*, db_axes=(0, 1, 2), crop="right", flip=False, last_imag
             dw_n = np.zeros_like(w)
             for i in range(dout.shape[1]):
                 for j in range(dout.shape[2]):
-                    r, c = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
+                    r0, c0 = (i * stride, j * stride) if step == "stride" else (i, j)
+                    r, c = slice(r0, r0 + HH), slice(c0, c0 + WW)
                     for f in range(F):
                         dw_n[:, :, :, f] += dout[n, i, j, f] * xp[n, r, c, :]
                         if assign:
@@ -209,13 +211,14 @@ def test_the_planted_backward_without_bugs_passes():
 
 
 @pytest.mark.parametrize("bug, match", [
-    (dict(db_axes=(0,)), "sum dout over the batch and every output position"),
-    (dict(db_axes=(1, 2)), "db has shape"),
-    (dict(crop="none"), "crop the padding"),
+    (dict(db_axes=(0,)), "over the batch and all positions"),
+    (dict(db_axes=(1, 2)), "(?s)db has shape.*every position of every image"),
+    (dict(crop="none"), "cut their gradient off dx_pad"),
     (dict(crop="negative"), "for pad = 0 that slice is empty"),
     (dict(flip=True), "gradients of a true convolution"),
     (dict(last_image=True), "the last image only"),
-    (dict(assign=True), "accumulate with \\+="),
+    (dict(assign=True), "(?s)collects the gradient from every one of them.*Accumulate with \\+="),
+    (dict(step="one"), "windows moving by 1 pixel"),
 ])
 def test_conv_backward_bugs_are_caught(bug, match):
     _fails(visible, "conv_backward_naive", conv_backward_impl(**bug), match)
@@ -264,8 +267,9 @@ def pool_backward_impl(*, ties="first", swap=False, assign=False, start="stride"
                     r0, c0 = (i * stride, j * stride) if start == "stride" else (i, j)
                     for ch in range(x.shape[3]):
                         window = x[n, r0:r0 + p, c0:c0 + p, ch]
-                        if ties == "all":
-                            dx[n, r0:r0 + p, c0:c0 + p, ch] += (window == window.max()) * dout[n, i, j, ch]
+                        if ties in ("all", "every entry", "average"):
+                            share = {"all": window == window.max(), "every entry": 1.0, "average": 1.0 / p ** 2}
+                            dx[n, r0:r0 + p, c0:c0 + p, ch] += share[ties] * dout[n, i, j, ch]
                             continue
                         r, c = np.unravel_index(np.argmax(window), (p, p))
                         if swap:
@@ -288,6 +292,8 @@ def test_the_planted_pool_backward_without_bugs_passes():
     (dict(swap=True), "wrong place inside them"),
     (dict(assign=True), "Accumulate into dx with \\+="),
     (dict(start="position"), "overlapping|starts at row i \\* stride"),
+    (dict(ties="every entry"), "max routes"),
+    (dict(ties="average"), "backward pass of average pooling"),
 ])
 def test_max_pool_backward_bugs_are_caught(bug, match):
     _fails(visible, "max_pool_backward", pool_backward_impl(**bug), match)

@@ -186,28 +186,88 @@ def test_cache_must_hold_std():
     _fails(visible, "batchnorm_forward", _bn(cache_var=True), "the cache's std.*\\(x_hat, gamma, std\\)")
 
 
+def _bn_backward(*, mean_path=True, var_path=True, use_gamma=True, reduce=lambda a: a.sum(axis=0)):
+    """The node-by-node walk of the notebook's graph, with paths or rules left out on request."""
+    def batchnorm_backward(dout, cache):
+        x_hat, gamma, std = cache
+        n = dout.shape[0]
+        c = x_hat * std
+        dx_hat = dout * gamma if use_gamma else dout
+        dc = dx_hat / std
+        if var_path:
+            dstd = np.sum(dx_hat * -c / std ** 2, axis=0)
+            dv = dstd / (2 * std)
+            dc = dc + 2 * c / n * dv
+        dx = dc
+        if mean_path:
+            dx = dx - np.sum(dc, axis=0) / n
+        return dx, reduce(dout * x_hat), reduce(dout)
+    return batchnorm_backward
+
+
+def test_node_by_node_walk_passes():
+    run_checks(visible, "batchnorm_backward", _bn_backward(), quiet=True)
+    run_checks(hidden, "batchnorm_backward", _bn_backward(), quiet=True)
+
+
 def test_backward_with_constant_statistics_is_named(ns):
     def frozen(dout, cache):
         x_hat, gamma, std = cache
         return dout * gamma / std, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
 
     msg = _fails(visible, "batchnorm_backward", frozen, "dx is wrong")
-    assert "held constant" in msg
+    assert "held constant" in msg and "sum of the gradients" in msg
     _fails(hidden, "batchnorm_backward", frozen, "held constant")
+    _fails(visible, "batchnorm_backward", _bn_backward(mean_path=False, var_path=False), "held constant")
 
 
-def test_backward_summing_over_the_wrong_axis_is_named(ns):
-    def wrong_axis(dout, cache):
-        dx, dgamma, dbeta = ns["batchnorm_backward"](dout, cache)
-        return dx, np.sum(dout * cache[0], axis=1), dbeta
+def test_backward_missing_one_path_names_that_path():
+    msg = _fails(visible, "batchnorm_backward", _bn_backward(mean_path=False), "dx is wrong")
+    assert "path through the mean" in msg and "variance" not in msg
+    _fails(hidden, "batchnorm_backward", _bn_backward(mean_path=False), "path through the mean")
+    msg = _fails(visible, "batchnorm_backward", _bn_backward(var_path=False), "dx is wrong")
+    assert "path through the variance" in msg and "path through the mean" not in msg
+    _fails(hidden, "batchnorm_backward", _bn_backward(var_path=False), "path through the variance")
 
-    _fails(visible, "batchnorm_backward", wrong_axis, "axis=0")
 
-    def no_sum(dout, cache):
-        dx, dgamma, _ = ns["batchnorm_backward"](dout, cache)
+def test_backward_without_gamma_or_with_a_wrong_factor_is_named():
+    _fails(visible, "batchnorm_backward", _bn_backward(use_gamma=False), "gamma = 1.*multiply gate")
+
+    def half(dout, cache):                                   # both invariances hold, the scale is off
+        dx, dgamma, dbeta = _bn_backward()(dout, cache)
+        return dx / 2, dgamma, dbeta
+
+    _fails(visible, "batchnorm_backward", half, "Both invariances hold")
+
+
+def test_backward_summing_over_the_wrong_axis_is_named():
+    msg = _fails(visible, "batchnorm_backward", _bn_backward(reduce=lambda a: a.sum(axis=1)), "dgamma has shape")
+    assert "axis=0" in msg and "not over the features" in msg
+    msg = _fails(visible, "batchnorm_backward", _bn_backward(reduce=lambda a: a), "dgamma has shape")
+    assert "not summed over the batch" in msg and "sum of their gradients" in msg
+
+    def no_sum_beta(dout, cache):
+        dx, dgamma, _ = _bn_backward()(dout, cache)
         return dx, dgamma, dout
 
-    _fails(visible, "batchnorm_backward", no_sum, "dbeta has shape")
+    _fails(visible, "batchnorm_backward", no_sum_beta, "dbeta has shape")
+
+    def doubled_gamma(dout, cache):
+        dx, dgamma, dbeta = _bn_backward()(dout, cache)
+        return dx, 2 * dgamma, dbeta
+
+    _fails(visible, "batchnorm_backward", doubled_gamma, "dgamma is wrong.*multiply gate")
+
+
+def test_backward_messages_name_concepts_not_the_formula():
+    """The exercise is to derive the backward pass: no message may hand over its formula."""
+    import utils.checks.regularization as module
+    for name in ("BN_PATHS", "STATS_ARE_CONSTANT", "MEAN_PATH", "VARIANCE_PATH", "GAMMA_IN_DX",
+                 "DIRECT_PATH", "SUM_OVER_BATCH", "WRONG_AXIS", "DGAMMA", "DBETA"):
+        text = getattr(module, name).replace(" ", "")
+        for formula in ("dx=", "dgamma=", "dbeta=", "mean(dx_hat", "dout*x_hat", "sum(dout", "g-g.mean",
+                        "x_hat*mean"):
+            assert formula not in text, (name, formula)
 
 
 def test_staged_backward_derivation_passes(ns):
@@ -308,6 +368,30 @@ def test_the_notebook_states_the_conventions_and_slips():
                    "multiply each unit's output by $p$", "with no\n# > $\\varepsilon$"):
         assert stated in text, stated
     assert "A slip in the notes" in text and text.count("A slip in the notes") == 2
+
+
+def test_the_backward_worked_example_is_right():
+    """The notebook's worked example of the method (x / ||x||, x = (3, 4), upstream (1, 0)) by
+    TensorFlow's autodiff: dx = (0.128, -0.096), orthogonal to x."""
+    from utils.autodiff import _tf, tf_value_and_grads
+    tf = _tf()
+    _, (dx,) = tf_value_and_grads(lambda x: x / tf.norm(x), [np.array([3.0, 4.0])], upstream=np.array([1.0, 0.0]))
+    np.testing.assert_allclose(dx, [0.128, -0.096], rtol=1e-12)
+    text = paths.source_script("05_regularization").read_text(encoding="utf-8")
+    assert "(0.128, -0.096)" in text and "$(0.2, 0)$" in text and "-0.012" in text
+
+
+def test_the_notebook_does_not_hand_over_the_batchnorm_backward_formula():
+    """Derive, don't copy: outside the solution, the text gives the method and the graph, not the
+    gradients of batch norm (the formulas the notebook used to state are gone)."""
+    import jupytext
+    nb = jupytext.read(paths.source_script("05_regularization"))
+    shown = "\n".join(c.source.split("### BEGIN SOLUTION")[0] + c.source.split("### END SOLUTION")[-1]
+                      for c in nb.cells)
+    for formula in ("\\partial L}{\\partial \\sigma_j^2}", "\\partial L}{\\partial \\mu_j}",
+                    "\\partial L}{\\partial \\gamma_j} =", "\\partial L}{\\partial \\beta_j} =",
+                    "g.mean(axis=0)", "x_hat * np.mean"):
+        assert formula not in shown, formula
 
 
 def test_bn_cache_helper_matches_the_solution(ns):

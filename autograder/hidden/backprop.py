@@ -97,6 +97,10 @@ def _affine_backward():
         dout = random_array(rng, shape[0], m)
         yield Case((dout, (x, w, b)), judge_affine_backward(x, w, b, dout, numeric=numeric_affine(x, w, b, dout)),
                    label=f"x of shape {shape}, w {w.shape}")
+    # square: a product in the wrong order or a misplaced transpose runs without a shape error
+    x, w, b, dout = random_array(rng, 4, 4), random_array(rng, 4, 4), random_array(rng, 4), random_array(rng, 4, 4)
+    yield Case((dout, (x, w, b)), judge_affine_backward(x, w, b, dout, numeric=numeric_affine(x, w, b, dout)),
+               label="a square case, N = D = M = 4")
 
 
 @checks.exercise("relu_forward")

@@ -148,9 +148,9 @@ for z_value in (50.0, 500.0):
 # difference, $\tfrac{h^2}{6}|f'''| + \varepsilon |f| / h$, is smallest near
 # $h \approx \varepsilon^{1/3} \approx 10^{-5}$, where it is about $10^{-10}$ relative to $f'$.
 # The forward difference does best near $h \approx \sqrt{\varepsilon} \approx 10^{-8}$, with an
-# error of about $10^{-8}$. The plot shows both V shapes for $f = \sin$ at $x = 1$, and the centered
-# difference computed in float32, whose $\varepsilon \approx 1.2 \times 10^{-7}$ is $5 \times 10^{8}$
-# times larger.
+# error of about $10^{-8}$ (a lucky rounding can give a little less). The plot shows both V shapes
+# for $f = \sin$ at $x = 1$, and the centered difference computed in float32, whose
+# $\varepsilon \approx 1.2 \times 10^{-7}$ is $5 \times 10^{8}$ times larger.
 
 # %%
 x0, exact = 1.0, np.cos(1.0)
@@ -177,8 +177,26 @@ plt.show()
 # the left rounding takes over and the error *grows* as $h$ shrinks. At the course's default
 # $h = 10^{-5}$ (grey line) the centered difference is accurate to about $10^{-10}$ — which is why
 # the checks can demand a relative error below $10^{-7}$ from your gradients. In float32 the
-# best it manages is about $10^{-5}$.
+# error stays around $10^{-5}$ at best (a few steps land lower by a lucky rounding).
 #
+# **The flat float32 line on the left.** For every step below about $3 \times 10^{-8}$ the float32
+# curve sits at one value, $\cos 1 \approx 0.54$. That is where the step disappears altogether:
+# float32 numbers next to 1 are $\varepsilon \approx 1.2 \times 10^{-7}$ apart above 1 and
+# $\varepsilon / 2$ apart below it, so once $h$ is below $\varepsilon / 4$ both $1 + h$ and $1 - h$
+# round back to exactly 1. Then $\sin$ is evaluated twice at the same number, the difference is
+# exactly 0, the estimate of $f'(1)$ is $0 / 2h = 0$, and the error is the whole derivative,
+# $|0 - \cos 1|$ — the far end of the rounding error, with no signal left at all. (Just above
+# $\varepsilon / 4$ only $1 - h$ has moved, and the estimate is wild.) float64 has the same plateau,
+# but only for $h$ below $\varepsilon_{64} / 4 \approx 5.6 \times 10^{-17}$, off the left edge of
+# the plot. The cell checks this on the plot's own numbers:
+
+# %%
+vanished = (x32 + h32 == x32) & (x32 - h32 == x32)     # x + h and x - h both rounded back to x
+print(f"float32: x + h == x - h == x for the {vanished.sum()} smallest steps (h <= {hs[vanished].max():.1e}); "
+      f"their estimates are {np.unique(centered32[vanished])}, so the error there is cos(1) = {exact:.4f}")
+print(f"eps/4 in float32: {np.finfo(np.float32).eps / 4:.1e};  in float64: {np.finfo(np.float64).eps / 4:.1e}")
+
+# %% [markdown]
 # ### Exercise 1 — `numerical_gradient`
 # For a function of an array, compute one partial derivative per entry: perturb one entry by
 # $+h$ and by $-h$, evaluate $f$ both times, and **put the entry back** before moving on. The
@@ -266,28 +284,11 @@ print(numerical_gradient(lambda v: v[0] * v[1] + v[2], point), "at", point)
 # Images arrive as arrays of shape $(N, d_1, \dots, d_k)$ (say $N \times 28 \times 28$); the layer
 # first flattens each example into a row of $D = d_1 \cdots d_k$ numbers.
 #
-# The backward pass follows from the gate patterns. Each term $X_{ik} W_{kj}$ is a multiply gate,
-# so $W_{kj}$ receives $X_{ik} \cdot \text{dout}_{ij}$ from every example $i$, and $X_{ik}$ receives
-# $W_{kj} \cdot \text{dout}_{ij}$ from every output $j$. The bias is added to every row, so (add
-# distributes) $b_j$ receives $\text{dout}_{ij}$ from every example, and these add up:
-#
-# $$dX = \text{dout}\, W^{\top} \;(N \times D), \qquad dW = X^{\top} \text{dout} \;(D \times M), \qquad
-#   d\mathbf b = \textstyle\sum_i \text{dout}_{i,:} \;(M).$$
-#
-# A useful trick: each gradient has the shape of what it is the gradient of, and there is only one
-# way to multiply `X` ($N \times D$) and `dout` ($N \times M$) into a $D \times M$ matrix. Finally,
-# $dX$ is reshaped back to the input's original shape.
-#
 # **Worked example.** With
 # $X = \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}$,
 # $W = \begin{pmatrix} 1 & 0 & -1 \\ 2 & 1 & 0 \end{pmatrix}$ and $\mathbf b = (0.5, -0.5, 1)$,
 #
-# $$\text{out} = \begin{pmatrix} 5.5 & 1.5 & 0 \\ 11.5 & 3.5 & -2 \end{pmatrix};$$
-#
-# with upstream $\text{dout} = \begin{pmatrix} 1 & 0 & -1 \\ 0.5 & 2 & 1 \end{pmatrix}$ the backward
-# pass gives
-# $dX = \begin{pmatrix} 2 & 2 \\ -0.5 & 3 \end{pmatrix}$,
-# $dW = \begin{pmatrix} 2.5 & 6 & 2 \\ 4 & 8 & 2 \end{pmatrix}$ and $d\mathbf b = (1.5, 2, 0)$.
+# $$\text{out} = \begin{pmatrix} 5.5 & 1.5 & 0 \\ 11.5 & 3.5 & -2 \end{pmatrix}.$$
 #
 # ### Exercise 2 — `affine_forward`
 
@@ -311,8 +312,105 @@ from autograder.hidden import grade; grade("affine_forward", affine_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### How to derive a backward pass
+#
+# The affine layer's backward pass is yours to derive. Nothing beyond the gates of section 1 is
+# needed, applied to one number at a time; four habits turn a matrix formula into its gradients.
+#
+# 1. **Write one output entry with indices.** A matrix formula hides which numbers meet. The entry
+#    form, like $\text{out}_{ij} = \sum_k X_{ik} W_{kj} + b_j$ above, shows every multiply gate and
+#    every add gate.
+# 2. **Collect over every use.** A variable that feeds several outputs receives a gradient from each
+#    of them, and these add up: in the graph the variable fans out, and the chain rule sums over
+#    the branches,
+#    $$\frac{\partial L}{\partial v} = \sum_{\text{outputs } o \text{ that use } v}
+#      \frac{\partial L}{\partial o}\,\frac{\partial o}{\partial v}
+#      = \sum_o \text{upstream}_o \times \text{local derivative}_o .$$
+#    Missing one of the uses is the most common mistake.
+# 3. **A gradient has the shape of its variable.** $\partial L / \partial W$ has one entry per entry
+#    of $W$, so it has $W$'s shape, and so on for every input. A reshape in the forward pass is a
+#    node too: it moves numbers around without changing them, so its backward pass moves the
+#    gradient back into the original shape.
+# 4. **Turn the sums back into array operations.** A sum over an index that two arrays share is a
+#    matrix product, with the shared index in the middle:
+#    $$\sum_j P_{aj} Q_{jb} = (PQ)_{ab}, \qquad \sum_i P_{ia} Q_{ib} = (P^{\top} Q)_{ab}, \qquad
+#      \sum_j P_{aj} Q_{bj} = (P Q^{\top})_{ab}.$$
+#    Transpose each array so that the summed index is the *inner* one. Then check the shapes
+#    (habit 3): if the product does not have the variable's shape, or does not even multiply, a
+#    transpose is in the wrong place. A sum over one index of a single array is a `sum` over that
+#    axis: $\sum_i P_{ia}$ is `P.sum(axis=0)`.
+#
+# **Worked example: a Gram matrix.** Take a different function, $\text{out} = X X^{\top} + c$ for
+# $X$ of shape $N \times D$ and a scalar $c$ added to every entry; $\text{out}$ ($N \times N$) holds
+# the dot products of every pair of rows. The upstream gradient $\text{dout}$ is $N \times N$.
+#
+# - *Habit 1:* $\text{out}_{ij} = \sum_k X_{ik} X_{jk} + c$.
+# - *$c$:* it is used by all $N^2$ entries, each time through an add gate (local derivative 1), so
+#   it collects every upstream gradient: $dc = \sum_{i, j} \text{dout}_{ij}$, a scalar like $c$.
+# - *$X_{ab}$:* it is used twice in the formula. As $X_{ik}$ (with $i = a$, $k = b$) it appears in
+#   $\text{out}_{aj}$ for *every* $j$, multiplied by $X_{jb}$; as $X_{jk}$ (with $j = a$, $k = b$)
+#   it appears in $\text{out}_{ia}$ for every $i$, multiplied by $X_{ib}$. The multiply gates swap,
+#   and habit 2 adds all of it up:
+#   $$dX_{ab} = \sum_j \text{dout}_{aj} X_{jb} + \sum_i \text{dout}_{ia} X_{ib} .$$
+# - *Habit 4:* the first sum runs over $j$, the second index of dout and the first of $X$: that is
+#   $(\text{dout}\, X)_{ab}$. The second runs over $i$, the *first* index of both: that is
+#   $(\text{dout}^{\top} X)_{ab}$. So $dX = (\text{dout} + \text{dout}^{\top})\, X$.
+# - *Habit 3:* $(N \times N)(N \times D)$ is $N \times D$, the shape of $X$. ✓
+#
+# By hand, with $X = \begin{pmatrix} 1 & 2 \\ 0 & 1 \end{pmatrix}$, $c = 0.5$ and
+# $\text{dout} = \begin{pmatrix} 1 & 1 \\ 0 & 0 \end{pmatrix}$:
+# $\text{out} = \begin{pmatrix} 5.5 & 2.5 \\ 2.5 & 1.5 \end{pmatrix}$,
+# $dc = 2$, and $dX = \begin{pmatrix} 2 & 1 \\ 1 & 0 \end{pmatrix} X = \begin{pmatrix} 2 & 5 \\ 1 & 2 \end{pmatrix}$.
+# A check without any matrices: this dout picks $L = \text{out}_{00} + \text{out}_{01}
+# = X_{00}^2 + X_{01}^2 + X_{00} X_{10} + X_{01} X_{11} + 2c$, whose derivative with respect to
+# $X_{00}$ is $2 X_{00} + X_{10} = 2$, and with respect to $X_{10}$ is $X_{00} = 1$. The same, for
+# random inputs, against centered finite differences (`eval_numerical_gradient_array(f, x, dout)`
+# from `utils.gradcheck` computes the gradient of $\sum \text{out} \odot \text{dout}$, which is what
+# a backward pass returns for upstream gradient dout):
+
+# %%
+def gram_forward(X, c):
+    return X @ X.T + c
+
+
+def gram_backward(dout, X):
+    """The gradients derived above: (dX, dc)."""
+    return (dout + dout.T) @ X, dout.sum()
+
+
+X_hand, dout_hand = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 0.0]])
+dX_hand, dc_hand = gram_backward(dout_hand, X_hand)
+print(f"by hand: out = {gram_forward(X_hand, 0.5).tolist()}   dX = {dX_hand.tolist()}   dc = {float(dc_hand)}")
+
+rng = np.random.default_rng(3)
+X_g, c_g, dout_g = rng.standard_normal((4, 3)), np.array(0.7), rng.standard_normal((4, 4))
+dX_g, dc_g = gram_backward(dout_g, X_g)
+dX_num = eval_numerical_gradient_array(lambda v: gram_forward(v, c_g), X_g, dout_g)
+dc_num = eval_numerical_gradient_array(lambda v: gram_forward(X_g, v), c_g, dout_g)
+print(f"random (4, 3) X: relative error dX {rel_error(dX_g, dX_num):.1e}, dc {rel_error(dc_g, dc_num):.1e}")
+print(f"counting only the first use of X: relative error {rel_error(dout_g @ X_g, dX_num):.1e}")
+
+# %% [markdown]
+# The derived gradients agree with finite differences to $10^{-10}$ or better. The last line shows
+# what a missed use costs: keeping only the first of the two sums gives a relative error in the
+# tenths (the largest possible is 1), which a check catches at once.
+#
 # ### Exercise 3 — `affine_backward`
-# Return the three gradients of the formulas above; `dx` must have the shape of the original `x`.
+# Derive $dX$, $dW$ and $d\mathbf b$ for $\text{out}_{ij} = \sum_k X_{ik} W_{kj} + b_j$ with the
+# four habits, then code them:
+#
+# - For one entry $W_{kj}$, one entry $X_{ik}$ and one entry $b_j$: which outputs does it feed, and
+#   with which local derivative? Sum over *all* of them.
+# - Turn each sum into a matrix product or a `sum`, and check each result's shape against the
+#   variable's: $dW$ is $D \times M$, $d\mathbf b$ has $M$ entries.
+# - $X$ may have arrived as $(N, d_1, \dots, d_k)$: use its flattened $(N, D)$ form where the
+#   forward pass did, and return `dx` with the shape of the original `x`.
+#
+# Work one entry of the worked example out by hand before you code. With upstream
+# $\text{dout} = \begin{pmatrix} 1 & 0 & -1 \\ 0.5 & 2 & 1 \end{pmatrix}$ your function must give
+# $dX = \begin{pmatrix} 2 & 2 \\ -0.5 & 3 \end{pmatrix}$,
+# $dW = \begin{pmatrix} 2.5 & 6 & 2 \\ 4 & 8 & 2 \end{pmatrix}$ and $d\mathbf b = (1.5, 2, 0)$;
+# the checks also try a square case, where a misplaced transpose cannot show up as a shape error.
 
 # %% nbgrader={"grade_id": "affine_backward", "solution": true}
 def affine_backward(dout, cache):
@@ -368,7 +466,9 @@ print(f"relative errors: dx {rel_error(dx, dx_num):.1e}, dw {rel_error(dw, dw_nu
 # difference is accurate to ~1e-10 at h = 1e-5, four orders below 1e-7, so a correct gradient
 # passes and a wrong one fails. In float32 the machine epsilon is ~1.2e-7: the rounding term
 # eps*|f|/h is ~1e-2 at h = 1e-5, and even at the best step (h ~ 1e-2 .. 1e-3) the centered
-# difference is only accurate to ~1e-5 (the float32 curve in the plot never gets lower). The
+# difference is only accurate to ~1e-5 (the float32 curve in the plot stays near it, lower only at
+# a few lucky steps, and for h below ~3e-8 the step vanishes in rounding and the error is all of
+# f'). The
 # analytic gradient computed in float32 also carries ~1e-7 relative rounding. The numerical
 # reference would differ from a correct gradient by ~1e-5 or more, so the test would fail it (and a
 # tolerance loose enough to pass it would also pass real bugs).
@@ -811,9 +911,10 @@ plt.show()
 # - Centered differences, $(f(x+h) - f(x-h)) / 2h$, have error $O(h^2)$; with $h = 10^{-5}$ in
 #   float64 they check a gradient to about $10^{-10}$.
 # - A layer is a `forward` that returns `(out, cache)` and a `backward` that turns the upstream
-#   gradient into one gradient per input. Affine: $dX = \text{dout}\,W^\top$,
-#   $dW = X^\top \text{dout}$, $d\mathbf b = \sum_i \text{dout}_i$. ReLU routes; sigmoid multiplies by
-#   $\sigma(1 - \sigma)$ and must be computed without overflow.
+#   gradient into one gradient per input. To derive one: write an output entry with indices, collect
+#   upstream × local derivative over *every* use of a variable, turn the sums into matrix products
+#   (summed index inside) or axis sums, and check that each gradient has its variable's shape.
+#   ReLU routes; sigmoid multiplies by $\sigma(1 - \sigma)$ and must be computed without overflow.
 # - Training repeats forward, backward and $\theta \leftarrow \theta - \gamma \nabla L$ over
 #   mini-batches; one epoch is $\lceil N / B \rceil$ iterations.
 # - Next: notebook 03 derives the softmax cross-entropy loss used here, and notebook 04 asks how to

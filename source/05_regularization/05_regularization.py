@@ -123,16 +123,20 @@ histories["plain"] = fit(models["plain"])
 plot_train_val({"plain": histories["plain"]}, metrics=("ce", "accuracy"),
                title="500 training images, no regularisation")
 plt.show()
-best = int(np.argmin(histories["plain"]["val_ce"])) + 1
-print(f"validation cross-entropy is lowest after epoch {best}: {min(histories['plain']['val_ce']):.3f}; "
-      f"after epoch {len(histories['plain']['val_ce'])}: {histories['plain']['val_ce'][-1]:.3f}")
+h = histories["plain"]
+best = int(np.argmin(h["val_ce"])) + 1
+print(f"training accuracy after epoch {len(h['accuracy'])}: {h['accuracy'][-1]:.3f}")
+print(f"validation cross-entropy: lowest after epoch {best}, {h['val_ce'][best - 1]:.3f} "
+      f"(accuracy {h['val_accuracy'][best - 1]:.3f}); after epoch {len(h['val_ce'])}: "
+      f"{h['val_ce'][-1]:.3f} (accuracy {h['val_accuracy'][-1]:.3f})")
 
 # %% [markdown]
-# The training cross-entropy heads to 0 and the training accuracy to 100 %: the network has
-# memorised its 500 images. The validation cross-entropy falls for a few epochs, then climbs.
-# The network keeps getting *more confident* on the validation images without getting them
-# more often right, so when it is wrong it is wrong with high confidence. The gap between the
-# solid and the dashed curves is the overfitting.
+# The training cross-entropy heads to 0 and the training accuracy to 100 %: the network
+# memorises its 500 images (in full mode it gets there; short mode's 15 epochs stop on the way).
+# The validation cross-entropy falls for a few epochs, then climbs, while the validation accuracy
+# changes much less (the printed numbers). The network keeps getting *more confident* on the
+# validation images without getting many more of them right, so when it is wrong it is wrong with
+# high confidence. The gap between the solid and the dashed curves is the overfitting.
 #
 # ## 2. Weight penalties: L2, L1 and the elastic net
 #
@@ -481,14 +485,24 @@ for name, h in histories.items():
           f"(lowest {min(h['val_ce']):.3f})")
 
 # %% [markdown]
-# Both remedies do what they promise on the loss: the validation cross-entropy stays nearly flat
-# with the L2 penalty and climbs much more slowly with dropout than without, and the gap between
-# the training and validation curves is narrower. Dropout makes the *training* curves worse —
-# every step trains a different sub-network — which is the point. Look at the validation
-# accuracies, too: on 500 images they barely move, and the L2 penalty at this strength even costs
-# a little ($\lambda$ is a hyper-parameter, to be tuned on the validation set). Regularisation
-# stops a model from being confidently wrong; it cannot create the information that 500 images
-# lack. That is why the notes' first remedy for overfitting is more data.
+# Both remedies do what they promise on the loss, and the gap between the training and validation
+# curves is narrower with them. In full mode (60 epochs) the difference is plain: the plain
+# network's validation cross-entropy climbs steadily after its best epoch; with the L2 penalty it
+# stays nearly flat, with dropout its best epoch comes much later, and both end below the plain
+# network's. Short mode stops after 15 epochs, when the plain network's validation loss has
+# only begun to climb, so there the gaps between the three final values, and even their order,
+# change with the seed: the full-mode run is the one to draw conclusions from.
+# Dropout makes the *training* curves worse — every step trains a different sub-network — which
+# is the point.
+#
+# Look at the validation accuracies, too: they move much less than the cross-entropies, and which
+# run comes out ahead changes with the seed and the number of epochs. In our full-mode runs the
+# L2 penalty at this strength ended a few points *below* the plain network, and dropout level
+# with it; $\lambda$ and $p$ are hyper-parameters, to be tuned on the validation set. A difference
+# of a point or two between two single runs is within what another seed changes; compare runs
+# over several seeds before you believe it. Regularisation stops a model from being confidently
+# wrong; it cannot create the information that 500 images lack. That is why the notes' first
+# remedy for overfitting is more data.
 #
 # **The ensemble, measured.** A dropout network is a bag of sub-networks. Averaging the
 # predictions of many random sub-networks (Keras runs dropout when called with `training=True`)
@@ -505,8 +519,9 @@ for what, probs in [("one random sub-network", one_sub), (f"average of {K_SUBNET
     print(f"{what:32s} validation accuracy {np.mean(probs.argmax(axis=1) == y_val):.3f}")
 
 # %% [markdown]
-# One random sub-network is clearly worse than the full network; the full network at test time
-# matches the average of many sub-networks, at the cost of one forward pass.
+# One random sub-network does worse than the full network, by a few points. The full network at
+# test time does about as well as the average of many sub-networks, at the cost of one forward
+# pass.
 
 # %% [markdown] nbgrader={"grade_id": "q_dropout_test_time", "grade": true, "solution": true, "points": 2}
 # **Question.** The notes say that at test time every unit's output is multiplied by $p$.
@@ -537,7 +552,8 @@ for what, probs in [("one random sub-network", one_sub), (f"average of {K_SUBNET
 # simplest regulariser of all is to stop there: **early stopping (조기 종료)** watches the
 # validation loss and stops when it has not improved for a few epochs (the *patience*), keeping
 # the weights of the best epoch. In Keras it is a callback. With the same seed, the run below
-# repeats the plain network's training exactly, until the callback stops it.
+# repeats the plain network's training (the same initial weights, the same order of batches)
+# until the callback stops it.
 
 # %%
 PATIENCE = 5
@@ -719,32 +735,114 @@ print("image 0, test mode (running averages):   ", out_test[0])
 print("image 0, test mode, in a batch of one:   ", out_alone[0])
 
 # %% [markdown]
-# ### The backward pass
+# ### The backward pass: derive it
 #
-# Write $\text{std} = \sqrt{\sigma^2 + \varepsilon}$ and $\text{dout} = \partial L / \partial y$.
-# The easy parts first: $y = \gamma \hat x + \beta$ is a multiply and an add per feature, and
-# $\gamma_j$, $\beta_j$ are used by every example, so their gradients sum over the batch:
+# This time no formula is handed over: you derive batch norm's backward pass yourself, the way
+# anyone does who writes a new layer. The method is notebook 02's — a computational graph
+# walked in reverse, each node sending upstream gradient times local derivative to its inputs —
+# with a few rules for whole arrays. This section states them, works them through on a
+# different function, and then draws batch norm's graph for you.
 #
-# $$\frac{\partial L}{\partial \beta_j} = \sum_i \text{dout}_{ij}, \qquad
-#   \frac{\partial L}{\partial \gamma_j} = \sum_i \text{dout}_{ij}\, \hat x_{ij}, \qquad
-#   \frac{\partial L}{\partial \hat x_{ij}} = \text{dout}_{ij}\, \gamma_j .$$
+# **Rules for arrays.** Write $g$ for the upstream gradient arriving at a node's output.
 #
-# The hard part is $x$. In the computational graph each $x_{ij}$ reaches the loss along three
-# paths: directly through $\hat x_{ij}$, through the mean $\mu_j$ (which every $\hat x_{kj}$ of
-# the feature uses), and through the variance $\sigma_j^2$ (likewise). Sum the three, feature by
-# feature (the features do not interact), with the gradient of $\hat x$ written
-# $g_{ij} = \partial L / \partial \hat x_{ij}$:
+# | forward | backward |
+# | --- | --- |
+# | element-wise: `a + b`, `a - b`, `a * b`, `a / b`, `np.sqrt(a)`, `a ** 2` | entry by entry, $g$ times the local derivative: add distributes ($a - b$ sends $-g$ to $b$), mul swaps; $\partial (a/b) / \partial b = -a / b^2$, $d\sqrt a / da = 1 / (2 \sqrt a)$ |
+# | **a variable used on several paths** | **gets the sum of the gradients that come back along all of them** |
+# | broadcasting: a `(D,)` array used in every row of an `(N, D)` expression | a copy into $N$ rows, so (the rule above) sum the rows' gradients: `.sum(axis=0)` |
+# | `s = a.sum(axis=0)`, `(N, D)` → `(D,)` | every `a[i, j]` gets `ds[j]`: broadcast `ds` back over the rows |
+# | `m = a.mean(axis=0)` | every `a[i, j]` gets `dm[j] / N` |
 #
-# - via the variance: $\displaystyle \frac{\partial L}{\partial \sigma_j^2} = \sum_i g_{ij}\,(x_{ij} - \mu_j) \cdot \left(-\tfrac12\right) (\sigma_j^2 + \varepsilon)^{-3/2}$, and $\displaystyle \frac{\partial \sigma_j^2}{\partial x_{ij}} = \frac{2 (x_{ij} - \mu_j)}{N}$;
-# - via the mean: $\displaystyle \frac{\partial L}{\partial \mu_j} = -\sum_i \frac{g_{ij}}{\text{std}_j}$ (the variance's own dependence on $\mu_j$ contributes $\frac{-2}{N} \sum_i (x_{ij} - \mu_j) = 0$), and $\displaystyle \frac{\partial \mu_j}{\partial x_{ij}} = \frac1N$;
-# - directly: $\displaystyle \frac{\partial \hat x_{ij}}{\partial x_{ij}} = \frac{1}{\text{std}_j}$ (with $\mu_j$ and $\sigma_j^2$ held fixed).
+# **Shapes.** Every gradient has the shape of its variable: the gradient of a per-feature mean is
+# `(D,)`, that of the input `(N, D)`. A `(D,)` gradient that comes out `(N, D)` is missing a sum;
+# one that comes out `(N,)` was summed over the wrong axis.
 #
-# Then $\frac{\partial L}{\partial x_{ij}} = \frac{g_{ij}}{\text{std}_j} + \frac{\partial L}{\partial \sigma_j^2} \frac{2 (x_{ij} - \mu_j)}{N} + \frac{\partial L}{\partial \mu_j} \frac1N$.
-# Your cache holds $\hat x$ and std rather than $x$ and $\mu$, but
-# $x_{ij} - \mu_j = \hat x_{ij}\, \text{std}_j$. If you simplify the sum, everything can be
-# written with $\hat x$, $g$, std and means over the batch; not simplifying is fine too.
+# The second rule is where hand-derived backward passes usually go wrong: a path forgotten. In
+# code, a variable that feeds two nodes gets its gradient in two installments, `dx = ...` from
+# one and `dx += ...` from the other.
+#
+# **Worked example: scaling to length 1.** Take a column $x$ of $N$ numbers and divide it by
+# its length (its norm):
+#
+# $$s = \sum_i x_i^2, \qquad r = \sqrt s, \qquad z_i = \frac{x_i}{r}.$$
+#
+# The graph: $x \to s \to r$, and $x, r \to z$. So $x$ is used on two paths, directly in
+# $z_i = x_i / r$ and through $s$ and $r$; and $r$ is used by every $z_k$. With
+# $g_i = \partial L / \partial z_i$, the nodes in reverse order:
+#
+# 1. divide, $z_i = x_i / r$: the direct path gives $x_i$ the amount $g_i / r$; $r$, used by every
+#    $z_k$, collects $\partial L / \partial r = \sum_k g_k \cdot (-x_k / r^2)$;
+# 2. square root: $\partial L / \partial s = \frac{\partial L}{\partial r} \cdot \frac{1}{2 r}$;
+# 3. sum of squares: each $x_i$ gets $\frac{\partial L}{\partial s} \cdot 2 x_i$;
+# 4. the two paths meet at $x$: $\frac{\partial L}{\partial x_i} = \frac{g_i}{r} + 2 x_i \frac{\partial L}{\partial s}$.
+#
+# By hand for $x = (3, 4)$, $g = (1, 0)$: $s = 25$, $r = 5$, $z = (0.6, 0.8)$. Step 1: the direct
+# path gives $(0.2, 0)$, and $\partial L / \partial r = -(1 \cdot 3 + 0 \cdot 4) / 25 = -0.12$.
+# Step 2: $\partial L / \partial s = -0.12 / 10 = -0.012$. Step 3: $2 x \cdot (-0.012) = (-0.072, -0.096)$.
+# Step 4: $\partial L / \partial x = (0.2 - 0.072,\; 0 - 0.096) = (0.128, -0.096)$.
+#
+# **A check without calculus.** Stretching $x$ to $(1 + t)\,x$ does not change $z$ at all, so the
+# loss cannot change in the direction of $x$: the gradient must be orthogonal to $x$. It is,
+# $0.128 \cdot 3 - 0.096 \cdot 4 = 0$; the direct path alone, $(0.2, 0)$, is not. Invariances
+# like this one test a derived gradient without knowing the answer.
+#
+# The same steps in numpy, for an `(N, D)` array scaled column by column, one line per node, and
+# checked against finite differences:
+
+# %%
+def norm_forward(x):
+    """Scale every column of x (N, D) to length 1."""
+    s = np.sum(x ** 2, axis=0)        # (D,)
+    r = np.sqrt(s)                    # (D,)
+    z = x / r                         # (N, D): r is broadcast over the rows
+    return z, (x, r)
+
+
+def norm_backward(dz, cache):
+    x, r = cache
+    dx = dz / r                                     # the direct path, z = x / r
+    dr = np.sum(dz * (-x / r ** 2), axis=0)         # r is used in every row: sum, shape (D,)
+    ds = dr / (2 * r)                               # r = sqrt(s)
+    dx += 2 * x * ds                                # the path through s: added to the direct one
+    return dx
+
+
+x_ex, g_ex = np.array([[3.0], [4.0]]), np.array([[1.0], [0.0]])
+print("worked example: dx =", norm_backward(g_ex, norm_forward(x_ex)[1]).ravel())
+x_ex, g_ex = np.random.default_rng(0).standard_normal((5, 3)), np.random.default_rng(1).standard_normal((5, 3))
+dx_ex = norm_backward(g_ex, norm_forward(x_ex)[1])
+numeric = eval_numerical_gradient_array(lambda v: norm_forward(v)[0], x_ex, g_ex)
+print(f"a random (5, 3) x: relative error vs finite differences {rel_error(dx_ex, numeric):.1e}")
+print("sum over the batch of dx * x (orthogonal to x: 0 for every column):", np.sum(dx_ex * x_ex, axis=0))
+
+# %% [markdown]
+# **Batch norm's graph.** Every feature (column) is normalised on its own, and the features do
+# not interact. In the order the forward pass computes them:
+#
+# | node | forward | shape |
+# | --- | --- | --- |
+# | mean | $\mu = \frac1N \sum_i x_i$ | `(D,)` |
+# | centre | $c = x - \mu$ | `(N, D)` |
+# | variance | $v = \frac1N \sum_i c_i^2$ | `(D,)` |
+# | std | $\text{std} = \sqrt{v + \varepsilon}$ | `(D,)` |
+# | normalise | $\hat x = c / \text{std}$ | `(N, D)` |
+# | scale and shift | $y = \gamma \hat x + \beta$ | `(N, D)` |
+#
+# Count the paths before you start: $x$ reaches $c$ directly and through $\mu$; $c$ reaches
+# $\hat x$ directly and through $v$ and std; $\mu$, std, $\gamma$ and $\beta$ are each used in
+# every row. Then walk the table from the bottom up, starting from `dout` $= \partial L / \partial y$,
+# one line of numpy per node, like `norm_backward`. Your cache holds $\hat x$, $\gamma$ and std,
+# not $x$ or $c$; but $c = \hat x \cdot \text{std}$, and that is all the walk needs. Leaving the
+# result unsimplified is fine.
+#
+# Two invariances, like the one of the worked example, let you test your `dx` (the cell after
+# the exercise does): adding the same number to every $x_{ij}$ of a feature moves $\mu_j$ by as
+# much and changes no $\hat x$, so $\sum_i \partial L / \partial x_{ij} = 0$; and stretching a
+# feature about its mean changes $\hat x$ only through $\varepsilon$, so
+# $\sum_i \hat x_{ij}\, \partial L / \partial x_{ij}$ is close to 0 (exactly 0 for $\varepsilon = 0$).
 #
 # ### Exercise 7 — `batchnorm_backward`
+# Derive the gradients with respect to $x$, $\gamma$ and $\beta$ from the graph above.
 # Vectorise over the whole batch: no Python loops.
 
 # %% nbgrader={"grade_id": "batchnorm_backward", "solution": true}
@@ -772,7 +870,7 @@ from autograder.hidden import grade; grade("batchnorm_backward", batchnorm_backw
 
 # %% [markdown]
 # The checks compared your gradients with TensorFlow's autodiff. Finite differences agree too
-# (notebook 02's tool), for $x$, $\gamma$ and $\beta$ alike:
+# (notebook 02's tool), for $x$, $\gamma$ and $\beta$ alike, and the two invariances hold:
 
 # %%
 rng = np.random.default_rng(3)
@@ -786,13 +884,12 @@ for name, arr, ours in [("x", xb, dxb), ("gamma", gb, dgb), ("beta", bb, dbb)]:
         return batchnorm_forward(xb, gb, bb, fresh, "train")[0]
     numeric = eval_numerical_gradient_array(f, arr, db)
     print(f"d{name:6s} relative error vs finite differences: {rel_error(ours, numeric):.1e}")
-print("sum of dx over the batch (should be ~0 for every feature):", dxb.sum(axis=0))
+print("sum over the batch of dx         (shift: 0 for every feature):", dxb.sum(axis=0))
+stretch = dxb * cache_b[0]
+print("sum over the batch of dx * x_hat, as a share of the sum of its sizes (stretch: close to 0):",
+      stretch.sum(axis=0) / np.abs(stretch).sum(axis=0))
 
 # %% [markdown]
-# Why is $\sum_i \partial L / \partial x_{ij} = 0$? Adding the same constant to every $x_{ij}$ of
-# a feature shifts its mean by that constant and changes no $\hat x$: the output, and so the
-# loss, does not change in that direction.
-#
 # ### Batch normalization lets a deep network train fast
 #
 # The notes list what BN buys: gradients that neither vanish nor explode, learning rates that
@@ -837,37 +934,84 @@ class StepLosses(keras.callbacks.Callback):
 
 
 # %%
-deep_runs = {}
+deep_runs, deep_models = {}, {}
 for name, bn, lr in [("no BN, lr 0.1", False, 0.1), ("no BN, lr 1.0", False, 1.0), ("BN, lr 1.0", True, 1.0)]:
     print(name)
     steps = StepLosses()
-    h = deep_net(bn, lr).fit(x_all[:N_DEEP], y_train[:N_DEEP], epochs=DEEP_EPOCHS, batch_size=64,
-                             validation_data=(x_val, y_val), validation_batch_size=1_000,
-                             verbose=VERBOSE, callbacks=[steps])
-    deep_runs[name] = (steps.losses, h.history["val_accuracy"][-1])
+    deep_models[name] = deep_net(bn, lr)
+    h = deep_models[name].fit(x_all[:N_DEEP], y_train[:N_DEEP], epochs=DEEP_EPOCHS, batch_size=64,
+                              validation_data=(x_val, y_val), validation_batch_size=1_000,
+                              verbose=VERBOSE, callbacks=[steps])
+    deep_runs[name] = (np.array(steps.losses), h.history["val_accuracy"][-1])
 
 # %%
 plt.figure(figsize=(6, 3.8))
-for name, (losses, acc) in deep_runs.items():
+for i, (name, (losses, acc)) in enumerate(deep_runs.items()):
     smooth = np.convolve(losses, np.ones(10) / 10, mode="valid")       # mean of 10 steps
-    plt.plot(np.arange(len(smooth)) + 10, smooth, label=f"{name}: validation accuracy {acc:.2f}")
+    smooth[~np.isfinite(smooth)] = np.nan                               # a diverged run: no line (not inf)
+    plt.plot(np.arange(len(smooth)) + 10, smooth, color=f"C{i}", label=name)
+    if not np.all(np.isfinite(losses)):                                 # mark where its loss became NaN
+        plt.plot(np.argmin(np.isfinite(losses)) + 1, 2.85, "x", color=f"C{i}", ms=9, label=f"{name}: loss NaN from here")
 plt.axhline(np.log(10), color="k", ls=":", label="ln 10: guessing among 10 classes")
 plt.xscale("log"); plt.ylim(0, 3); plt.xlabel("training step"); plt.ylabel("training loss (mean of 10 steps)")
 plt.legend(fontsize=8); plt.grid(alpha=0.3)
 plt.show()
+for name, (losses, acc) in deep_runs.items():
+    smooth = np.convolve(losses, np.ones(10) / 10, mode="valid")
+    below = np.flatnonzero(smooth < 1.0)
+    finite = np.isfinite(losses)
+    fate = (f"NaN from step {np.argmin(finite) + 1}" if not finite.all()
+            else f"last 100 steps {np.mean(losses[-100:]):.2f}")
+    print(f"{name:14s} 10-step mean loss: lowest {np.nanmin(smooth):.2f}, below 1 "
+          f"{f'from step {below[0] + 10}' if below.size else 'never'}, {fate}; "
+          f"validation accuracy {acc:.3f}")
 
 # %% [markdown]
-# At learning rate 1.0 the plain deep network is wrecked within its first steps: its loss sits at
-# $\ln 10 \approx 2.30$, the loss of a network that gives every class probability 1/10, and it
-# never leaves (the large early updates kill the ReLU units, and a dead network has no gradient to
-# recover with). At 0.1 it trains, but it needs many steps to get going. The same network with
-# batch normalization trains at 1.0 and gets going at once (run the full mode to see that the two
-# working runs end up at a similar accuracy). Each BN layer re-centres and re-scales its inputs at
-# every step, so no layer's outputs can drift to a scale that kills the next one, and the scale
-# of a layer's weights no longer matters for what it passes on. Why that helps optimisation so
-# much is still discussed: the original paper spoke of reducing "internal covariate shift", while
-# later work (Santurkar et al., 2018) found that BN makes the loss surface smoother — the reason
-# one set of class notes gives.
+# What went wrong at learning rate 1.0 without BN? A ReLU unit that outputs 0 for every input is
+# **dead**: it passes nothing forward and gets no gradient back. The share of dead units in each
+# hidden layer, first to last, on 1,000 validation images:
+
+# %%
+def dead_units(model, x):
+    """For each ReLU layer, the share of its units that output 0 for every example in x."""
+    shares = []
+    for layer in model.layers:
+        x = layer(x)
+        if isinstance(layer, keras.layers.Activation):
+            shares.append(float(np.mean(np.all(np.asarray(x) == 0, axis=0))))
+    return np.array(shares)
+
+
+for name in ("no BN, lr 0.1", "no BN, lr 1.0"):
+    if all(np.all(np.isfinite(w)) for w in deep_models[name].get_weights()):
+        print(f"{name:14s}", dead_units(deep_models[name], x_val[:1_000]))
+    else:
+        print(f"{name:14s} its weights are NaN: nothing to count")
+
+# %% [markdown]
+# At learning rate 1.0 the plain deep network learns nothing. For its first steps its loss stays
+# near $\ln 10 \approx 2.30$, the loss of a network that gives every class probability 1/10. Then
+# the large updates take it one of two ways, and which one depends on the seed and even on the
+# machine: a CPU and a GPU round differently, and in a run this unstable a difference in the last
+# digit grows into a different run.
+#
+# - Either most ReLU units of the last hidden layers die, and the dead network has almost no
+#   gradient left to recover with: the loss stays near $\ln 10$ for good.
+# - Or the weights grow until the loss explodes within a few steps (one run went 10.7, 1047,
+#   $9 \cdot 10^{19}$) and becomes NaN ("not a number", what $\infty - \infty$ gives). From then
+#   on every weight is NaN: its curve shoots off the top of the plot, and a × marks the first
+#   NaN.
+#
+# The lines printed above say which happened in your run; either way its 10-step mean loss never
+# falls below 2. At 0.1 the plain network trains, but slowly: its 10-step mean needs more than a
+# hundred steps to get below 1 (in short mode it does not get there at all). The same network with
+# batch normalization trains at 1.0 and gets going at once: its 10-step mean is below 1 within the
+# first hundred steps, and in full mode the two working runs end with a similar training loss.
+# Each BN layer re-centres and re-scales its inputs at every step, so no layer's outputs can drift
+# to a scale that kills the next one, and the scale of a layer's weights no longer matters for
+# what it passes on. Why that helps optimisation so much is still discussed: the original paper
+# spoke of reducing "internal covariate shift", while later work (Santurkar et al., 2018) found
+# that BN makes the loss surface smoother — the reason one set of class notes gives.
 
 # %% [markdown] nbgrader={"grade_id": "q_bn_test_mode", "grade": true, "solution": true, "points": 2}
 # **Question.** (a) A deployed model classifies one photo at a time. What would go wrong if its
@@ -899,7 +1043,9 @@ plt.show()
 # hardly hides anything: the next layer reads the same feature from the neighbours. DropBlock
 # (Ghiasi et al., 2018) drops contiguous square blocks instead, so whole parts of an object
 # disappear and the network must recognise it from the others. The picture uses a Fashion-MNIST
-# image as if it were a feature map, with about 30 % of the pixels dropped either way.
+# image as if it were a feature map, with a drop rate of 30 % asked of both. (Blocks that overlap
+# cover some pixels twice, so DropBlock drops a little less than it is asked to; the titles give
+# the share each one dropped.)
 
 # %%
 def dropblock_mask(shape, keep, block, rng):

@@ -271,34 +271,97 @@ print("map of the shifted image == shifted map of the image:",
 # %% [markdown]
 # ### The backward pass
 #
-# In a network the filters are not made by hand: they are learned, so we need the gradients. Write
-# the forward pass as above, $\text{out}[n, i, j, k] = b[k] + \sum_{a, b', c} x_\text{pad}[n, is + a,
-# js + b', c]\, w[a, b', c, k]$. Each output is a sum of products, and notebook 02's gates say what
-# happens: an add gate passes its gradient on to every input, a multiply gate swaps its inputs.
-# With $\text{dout} = \partial L / \partial\, \text{out}$:
+# In a network the filters are not made by hand: they are learned, so we need the gradients of the
+# loss with respect to $w$ and $b$, and with respect to $x$ to pass on to the layers below. You
+# derive them yourself, with notebook 02's method. Read the forward pass as a graph:
+# $\text{out}[n, i, j, k] = b[k] + \sum_{a, b', c} x_\text{pad}[n, is + a, js + b', c]\, w[a, b', c, k]$
+# is one add gate over many multiply gates, one for each filter entry. Two things make it different
+# from the affine layer:
 #
-# - **bias:** $b[k]$ is added to every output of filter $k$, so
-#   $\displaystyle \frac{\partial L}{\partial b[k]} = \sum_{n, i, j} \text{dout}[n, i, j, k]$;
-# - **filters:** $w[a, b', c, k]$ multiplies the pixel under it in every window, so
-#   $\displaystyle \frac{\partial L}{\partial w[:, :, :, k]} = \sum_{n, i, j} \text{dout}[n, i, j, k]\;
-#   \text{window}_{n, i, j}$, a sum of the windows weighted by their gradients;
-# - **input:** every window receives each filter weighted by its gradient,
-#   $\text{dx}_\text{pad}[\text{window}_{n, i, j}] \mathrel{+}= \text{dout}[n, i, j, k]\; w[:, :, :, k]$.
-#   Windows overlap when the filter is larger than the stride, so a pixel collects gradient from
-#   several windows: accumulate. At the end, cut the padding off: `dx = dx_pad[:, pad:pad + H, pad:pad + W, :]`.
+# - **Sharing.** The same $w[a, b', c, k]$ and $b[k]$ are used at every position of every image. A
+#   variable used many times collects a gradient from every use (notebook 02's habit 2).
+# - **Overlap.** A pixel lies in every window that covers it — with stride 1 in up to $HH \cdot WW$
+#   windows, in fewer near the border or with a larger stride — so it feeds many outputs, and
+#   collects from each of them.
 #
-# Both sums are convolutions again — $\partial L / \partial w$ correlates the input with dout, and
-# $\partial L / \partial x$ is dout "fully" convolved with the filter *flipped* — which is why
-# libraries run the backward pass with the same fast code as the forward pass.
+# Working out "which outputs used me?" entry by entry is awkward with strides and borders. The
+# code can go the other way round: loop over the outputs, as the forward pass did, and let every
+# output send its upstream gradient, times the local derivative, back to *everything it used* —
+# adding (`+=`) into gradient arrays that start at zero. When the loops end, every variable has
+# collected from all of its uses.
 #
+# **Worked example: a 1-D window energy.** A different function, to show the pattern. Slide a window
+# of $k$ numbers with stride $s$ along a vector $x$; each output is a shared scale $a$ times the sum
+# of squares in its window, plus a shared offset $c$:
+#
+# $$y[i] = a \sum_{t=0}^{k-1} x[is + t]^2 + c .$$
+#
+# One output's local derivatives: $\partial y[i] / \partial x[is + t] = 2a\, x[is + t]$ for the $k$
+# entries of its window (0 for every other entry), $\partial y[i] / \partial a = \sum_t x[is + t]^2$
+# and $\partial y[i] / \partial c = 1$. Output $i$ sends $dy[i]$ times each of them back.
+#
+# By hand, with $x = (1, 2, -1, 3, 0)$, $k = 3$, $s = 2$, $a = 0.5$ and $c = 1$: the windows start
+# at 0 and 2, so both contain $x[2]$. Forward: $y[0] = 0.5 \cdot (1 + 4 + 1) + 1 = 4$ and
+# $y[1] = 0.5 \cdot (1 + 9 + 0) + 1 = 6$. Backward from $dy = (1, -2)$:
+#
+# - $dc = 1 + (-2) = -1$: both outputs used $c$;
+# - $da = 1 \cdot 6 + (-2) \cdot 10 = -14$: both used $a$, each with its own sum of squares;
+# - $dx$: window 0 sends $1 \cdot 2a \cdot (1, 2, -1) = (1, 2, -1)$ to $x[0..2]$, window 1 sends
+#   $-2 \cdot 2a \cdot (-1, 3, 0) = (2, -6, 0)$ to $x[2..4]$, and $x[2]$ collects both:
+#   $dx = (1, 2, -1 + 2, -6, 0) = (1, 2, 1, -6, 0)$.
+#
+# With padding, the forward pass works on the padded vector, and so does the backward pass; at the
+# end it drops the gradient of the padding: those zeros are constants the layer added, not inputs.
+# In code, with padding, and checked against finite differences:
+
+# %%
+def window_energy_forward(x, a, c, k, stride=1, pad=0):
+    xp = np.pad(x, pad)
+    n_out = (len(xp) - k) // stride + 1
+    return np.array([a * np.sum(xp[i * stride:i * stride + k] ** 2) + c for i in range(n_out)])
+
+
+def window_energy_backward(dy, x, a, c, k, stride=1, pad=0):
+    """Gradients (dx, da, dc) of the window energy, output by output."""
+    xp = np.pad(x, pad)
+    dxp, da, dc = np.zeros_like(xp), 0.0, 0.0
+    for i in range(len(dy)):                       # every output ...
+        window = slice(i * stride, i * stride + k)
+        dxp[window] += dy[i] * 2 * a * xp[window]  # ... sends its gradient to every input it used (+=)
+        da += dy[i] * np.sum(xp[window] ** 2)      # ... and to the shared parameters
+        dc += dy[i]
+    return dxp[pad:pad + len(x)], da, dc           # the padding is not an input: drop its gradient
+
+
+x1 = np.array([1.0, 2.0, -1.0, 3.0, 0.0])
+dx1, da1, dc1 = window_energy_backward(np.array([1.0, -2.0]), x1, 0.5, 1.0, k=3, stride=2)
+print(f"by hand: y = {window_energy_forward(x1, 0.5, 1.0, k=3, stride=2).tolist()}   "
+      f"dx = {dx1.tolist()}   da = {float(da1)}   dc = {float(dc1)}")
+
+rng = np.random.default_rng(5)
+x1, a1, c1 = rng.standard_normal(9), np.array(0.8), np.array(-0.3)
+dy1 = rng.standard_normal(window_energy_forward(x1, a1, c1, k=4, stride=2, pad=1).shape)
+ours = window_energy_backward(dy1, x1, a1, c1, k=4, stride=2, pad=1)
+numeric = [eval_numerical_gradient_array(lambda _: window_energy_forward(x1, a1, c1, k=4, stride=2, pad=1), v, dy1)
+           for v in (x1, a1, c1)]
+print("k = 4, stride 2, pad 1: relative errors vs finite differences",
+      ", ".join(f"d{name} {rel_error(o, n):.1e}" for name, o, n in zip("xac", ours, numeric)))
+
+# %% [markdown]
 # ### Exercise 3 — `conv_backward_naive`
-# Loops as in the forward pass; start `dw` and `dx_pad` at zero and accumulate.
+# Derive the convolution's three gradients and code them with loops, as in the forward pass:
 #
-# **Worked example.** For the edge image with `dout` all ones, `db` $= 16$ (16 output positions)
-# and `dw[:, :, 0, 0]` is the sum of the 16 windows, $\begin{pmatrix} 120 & 80 & 40 \\ 120 & 80 & 40
-# \\ 120 & 80 & 40 \end{pmatrix}$: along a row of positions, the window's left column lies on the
-# bright half in 3 of the 4 positions (12 of the 16 windows, each adding 10), its middle column in 2,
-# its right column in 1.
+# - For $b[k]$, for $w[a, b', c, k]$ and for a pixel $x_\text{pad}[n, r, q, c]$: which outputs used
+#   it, and with which local derivative? (A multiply gate swaps: each factor's local derivative is
+#   the other factor.)
+# - Let every output $\text{out}[n, i, j, k]$ send $\text{dout}[n, i, j, k]$ times those local
+#   derivatives back to what it used, accumulating into `db`, `dw` and `dx_pad`, all started at
+#   zero; at the end, cut the padding off `dx_pad` to get `dx` with the shape of `x`.
+#
+# **Check yourself.** For the edge image with `dout` all ones, your function must return `db` $= 16$
+# and `dw[:, :, 0, 0]` $= \begin{pmatrix} 120 & 80 & 40 \\ 120 & 80 & 40 \\ 120 & 80 & 40 \end{pmatrix}$.
+# Why 16, and why does the filter's left column get 120 but its right column only 40? Explain that
+# from the picture of the image and its 16 windows, and you have derived `dw`.
 
 # %% nbgrader={"grade_id": "conv_backward_naive", "solution": true}
 def conv_backward_naive(dout, cache):
@@ -350,6 +413,11 @@ for name, arr, ours in zip(("x", "w", "b"), (xc, wc, bc), grads):
     print(f"d{name}: relative error vs finite differences {rel_error(ours, numeric):.1e}")
 
 # %% [markdown]
+# Seen from far away, your loops compute convolutions again: the one for `dw` slides the input
+# against dout, and the one for `dx` spreads every dout value over its window, which amounts to a
+# convolution of the (zero-padded) dout with the filter flipped. That is why libraries run the
+# backward pass with the same fast code as the forward pass.
+#
 # ## 4. Max pooling
 #
 # **Pooling (풀링)** shrinks feature maps. **Max pooling (최대 풀링)** slides a window — typically
@@ -930,8 +998,9 @@ print("training=True changes them:", not np.allclose(np.asarray(augment(batch, t
 #   kernel not flipped) and outputs $F$ feature maps.
 # - Output size $\lfloor (n + 2p - f)/s \rfloor + 1$: $(39 - 5)/2 + 1 = 18$, not 17 as in the notes.
 #   "Same" padding $p = (f - 1)/2$ keeps the size; stride 2 halves it.
-# - Backward: $db$ sums dout, $dw$ sums the windows weighted by dout, $dx$ scatters the filters
-#   weighted by dout into the (overlapping) windows and crops the padding.
+# - Backward: every output sends its gradient, times its local derivatives, back to everything it
+#   used, adding up: the shared filters and biases collect from every position of every image, a
+#   pixel from every window that covered it, and the padding's gradient is dropped.
 # - Max pooling keeps each window's maximum; its backward pass routes the gradient to that maximum
 #   (the first one when tied) and adds where windows overlap.
 # - im2col turns a convolution into one matrix product: windows as rows (a strided view, then a

@@ -149,25 +149,99 @@ def _shape_of(x):
     return np.shape(x) if isinstance(x, (np.ndarray, list, tuple)) else None
 
 
+#: what a backward-pass derivation most often misses, by gradient (see the notebook's four habits)
+AFFINE_DX = ("Derive dx entry by entry: x[i, k] feeds out[i, j] for every output j, each time through a "
+             "multiply gate with w[k, j]; collect all of them, then write the sum over j as a product whose "
+             "summed index is the inner one.")
+AFFINE_DW = ("Derive dw entry by entry: w[k, j] feeds out[i, j] for every example i of the batch, each time "
+             "through a multiply gate with x[i, k]; collect all of them, then write the sum over i as a "
+             "product whose summed index is the inner one.")
+AFFINE_DB = ("b[j] is added to out[i, j] for every example i: an add gate passes each upstream gradient on "
+             "unchanged, and b[j] collects the gradients of all its uses.")
+WRONG_TRANSPOSE = ("{what} has the right shape, but it is {how} of the right answer. In this case x and w "
+                   "are square and antisymmetric (x.T == -x, w.T == -w), so a product in the wrong order or "
+                   "with a transpose in the wrong place cannot hide behind a shape error: it comes out as the "
+                   "right answer negated or transposed. Write one entry of {what} as a sum, see which index "
+                   "is summed over, and put that index in the middle of the product.{sign}")
+
+
+def _same(got, candidate) -> bool:
+    candidate = np.asarray(candidate, dtype=np.float64)
+    return np.shape(got) == candidate.shape and rel_error(np.asarray(got, dtype=np.float64), candidate) < 1e-9
+
+
+def _transposed_or_negated(got, ref):
+    """'the negative' / 'the transpose' / 'minus the transpose' when `got` is that of `ref` (and wrong)."""
+    if _same(got, ref):
+        return None
+    for how, candidate in (("the negative", -ref), ("the transpose", ref.T), ("minus the transpose", -ref.T)):
+        if _same(got, candidate):
+            return how
+    return None
+
+
+def _affine_shapes(got, x, w, b, dout):
+    """Shape slips of (dx, dw, db), each pointing at the concept that was missed."""
+    n, d, m = x.shape[0], int(np.prod(x.shape[1:])), w.shape[1]
+    shapes = [_shape_of(g) for g in got]
+    if shapes[0] == w.shape and shapes[1] in (x.shape, (n, d)) and w.shape not in (x.shape, (n, d)):
+        raise CheckFailure(f"the first gradient has the shape of w {w.shape} and the second that of x: return "
+                           f"(dx, dw, db), in the order of the forward pass's inputs (x, w, b).")
+    if shapes[0] != x.shape:
+        if shapes[0] == (n, d) and x.ndim > 2:
+            raise CheckFailure(f"dx has shape {(n, d)}, expected {x.shape}: a gradient has the shape of its "
+                               f"variable. The forward pass flattened x to (N, D); that reshape is a node too, "
+                               f"and its backward pass reshapes the (N, D) result back to x.shape.")
+        raise CheckFailure(f"dx has shape {shapes[0]}, expected {x.shape} (the shape of x): a gradient has the "
+                           f"shape of its variable. {AFFINE_DX}")
+    if shapes[1] != w.shape:
+        if shapes[1] == w.shape[::-1]:
+            raise CheckFailure(f"dw has shape {w.shape[::-1]}, expected {w.shape} (the shape of w): the product "
+                               f"is transposed. {AFFINE_DW}")
+        if shapes[1] is not None and len(shapes[1]) > 2 and x.ndim > 2:
+            raise CheckFailure(f"dw has shape {shapes[1]}, expected {w.shape}: use x flattened to (N, D), as the "
+                               f"forward pass did, when you form dw.")
+        raise CheckFailure(f"dw has shape {shapes[1]}, expected {w.shape} (the shape of w). {AFFINE_DW}")
+    if shapes[2] != b.shape:
+        if shapes[2] == dout.shape:
+            raise CheckFailure(f"db has shape {dout.shape}, the shape of dout, expected {b.shape} (the shape of "
+                               f"b): {AFFINE_DB} Sum over the batch axis.")
+        if shapes[2] == (n,):
+            raise CheckFailure(f"db has shape {(n,)}, one entry per example, expected {b.shape}, one per output "
+                               f"unit: you summed over the wrong axis. {AFFINE_DB}")
+        raise CheckFailure(f"db has shape {shapes[2]}, expected {b.shape} (the shape of b). {AFFINE_DB}")
+
+
 def judge_affine_backward(x, w, b, dout, *, numeric=None):
     _, (dx, dw, db) = tf_affine(x, w, b, dout)
-    n, d = x.shape[0], int(np.prod(x.shape[1:]))
+    dx, dw, db = (np.asarray(a, dtype=np.float64) for a in (dx, dw, db))
+    n = x.shape[0]
 
     def judge(out):
         got = expect_tuple("affine_backward", out, 3)
-        if _shape_of(got[0]) == (n, d) and x.ndim > 2:
-            raise CheckFailure(f"dx has shape {(n, d)}, expected {x.shape}: dx must have the shape of "
-                               f"the input x, so reshape the (N, D) result back to x.shape.")
-        if _shape_of(got[1]) == w.shape[::-1] and w.shape[0] != w.shape[1]:
-            raise CheckFailure(f"dw has shape {w.shape[::-1]}, expected {w.shape} (the shape of w): "
-                               f"dw = x_flat.T @ dout.")
-        if _shape_of(got[2]) == dout.shape:
-            raise CheckFailure(f"db has shape {dout.shape}, expected {b.shape}: b is added to every row, "
-                               f"so its gradient sums dout over the batch axis.")
-        if _shape_of(got[2]) == b.shape and n > 1 and rel_error(np.asarray(got[2], float), db / n) < 1e-9:
+        _affine_shapes(got, x, w, b, dout)
+        if _same(got[0], dw) and _same(got[1], dx) and not _same(got[0], dx):
+            raise CheckFailure("the first gradient is dw and the second dx: return (dx, dw, db), in the order of "
+                               "the forward pass's inputs (x, w, b).")
+        for what, g, ref, advice in (("dx", got[0], dx, AFFINE_DX), ("dw", got[1], dw, AFFINE_DW)):
+            how = _transposed_or_negated(g, ref) if ref.ndim == 2 and ref.shape[0] == ref.shape[1] else None
+            if how is not None:
+                sign = " (A sign slip would give the negative too.)" if how == "the negative" else ""
+                raise CheckFailure(WRONG_TRANSPOSE.format(what=what, how=how, sign=sign))
+            try:
+                expect_close(what, g, ref)
+            except CheckFailure as exc:
+                raise CheckFailure(f"{exc}\n  {advice}") from None
+        if n > 1 and _same(got[2], db / n):
             raise CheckFailure(f"db is {n} times too small: sum dout over the batch, don't average it "
                                f"(the mean over the batch is already inside the loss).")
-        expect_grad_tuple("affine_backward", got, {"dx": dx, "dw": dw, "db": db})
+        if n > 1 and _same(got[2], np.asarray(dout).sum(axis=1)):
+            raise CheckFailure(f"db is the sum of dout over the output units (axis 1), one number per example; "
+                               f"{AFFINE_DB}")
+        try:
+            expect_close("db", got[2], db)
+        except CheckFailure as exc:
+            raise CheckFailure(f"{exc}\n  {AFFINE_DB}") from None
         if numeric is not None:
             expect_grad_tuple("affine_backward", got, {f"{k} (vs centered finite differences)": v
                                                        for k, v in zip(("dx", "dw", "db"), numeric)})
@@ -391,8 +465,19 @@ def _affine_forward():
                label=f"x of shape {x.shape}, w {w.shape}: {FLATTEN}")
 
 
+def antisymmetric(rng, n):
+    """A random n x n matrix a with a.T == -a: a product with a misplaced transpose then gives the
+    right answer negated or transposed, which a judge can recognise (and no shape error hides it)."""
+    a = random_array(rng, n, n)
+    return a - a.T
+
+
 @checks.exercise("affine_backward")
 def _affine_backward():
+    rng = np.random.default_rng(15)
+    x, w, b, dout = antisymmetric(rng, 3), antisymmetric(rng, 3), random_array(rng, 3), random_array(rng, 3, 3)
+    yield Case((dout, (x, w, b)), judge_affine_backward(x, w, b, dout),
+               label="a square case, N = D = M = 3, x and w antisymmetric (x.T == -x, w.T == -w)")
     dout = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]])
     yield Case((dout, (AFFINE_X, AFFINE_W, AFFINE_B)), judge_affine_backward(AFFINE_X, AFFINE_W, AFFINE_B, dout),
                label="the worked example's x, w, b with dout = [[1, 0, -1], [0.5, 2, 1]]")

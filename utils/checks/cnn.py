@@ -323,19 +323,39 @@ def _conv_forward_naive():
 
 # ==== convolution: the backward pass ==============================================================
 
-DB_SUM = ("db has one entry per filter: sum dout over the batch and every output position, "
-          "dout.sum(axis=(0, 1, 2)).")
-CROP = ("dx must have the shape of x: crop the padding off the gradient of the padded input. Careful "
-        "with x_pad[:, pad:-pad]: for pad = 0 that slice is empty; use pad:pad + H.")
+DB_SUM = ("db has one entry per filter, like b. b[k] is added to out[n, i, j, k] at every position of every "
+          "image, each time through an add gate: it collects the upstream gradient of every one of those "
+          "outputs (over the batch and all positions).")
+CROP = ("dx must have the shape of x: the padding zeros are constants the forward pass added, not inputs, so "
+        "cut their gradient off dx_pad. Careful with x_pad[:, pad:-pad]: for pad = 0 that slice is empty; "
+        "use pad:pad + H.")
+DX_SHAPE = "A gradient has the shape of its variable: dx has the shape of x."
+DW_SHAPE = "A gradient has the shape of its variable: dw has the shape of w, (HH, WW, C, F)."
 FLIPPED_GRADS = ("These are the gradients of a true convolution (kernel flipped). The forward pass is a "
-                 "cross-correlation; its backward pass uses the kernel as it is: dw[:, :, :, f] += window * "
-                 "dout[n, i, j, f] and dx_window += w[:, :, :, f] * dout[n, i, j, f].")
-LAST_IMAGE = ("dw is the gradient of the last image only: dw sums the contributions of every image in the "
-              "batch (+=, starting from zeros).")
-DX_OVERLAP = ("dw and db are right but dx is not. Where windows overlap (filter size > stride), a pixel "
-              "lies in several windows and collects the gradient from each of them: accumulate with +=, "
-              "don't assign. And use the window's position in the padded input, rows i * stride to "
-              "i * stride + HH.")
+                 "cross-correlation: filter entry w[a, b', c, k] multiplies the pixel at offset (a, b') of the "
+                 "window, and the backward pass must pair the same two numbers (a multiply gate swaps them), "
+                 "not the mirrored ones.")
+LAST_IMAGE = ("dw is the gradient of the last image only. The filters are shared by every image of the batch: "
+              "w collects from every use, in every image (accumulate with += into a dw that starts at zero, "
+              "once, before the loop over images).")
+GRAD_STEP = ("Your {what} is what windows moving by 1 pixel would give, not by the stride. In the backward "
+             "pass each output must send its gradient to the window it actually used: rows i * stride to "
+             "i * stride + HH, columns j * stride to j * stride + WW of the padded input.")
+DX_COLLECT = ("dw and db are right but dx is not. A pixel lies in every window that covers it, and each of those "
+              "outputs used it, multiplied by the filter entry that sat on it: the pixel collects the gradient "
+              "from every one of them. Accumulate with += (don't assign), at the window's place in the padded "
+              "input.")
+DW_COLLECT = ("Each filter entry w[a, b', c, k] is used by every output of filter k, at every position of every "
+              "image, multiplied by the pixel under it (a multiply gate swaps): collect dout times that "
+              "pixel from every one of those uses.")
+
+
+def _stride_one_grads(x, w, b, stride, pad, dout):
+    """(dx, dw, db) when the windows of a backward pass move by 1 instead of the stride: dout placed in
+    the top-left corner of a stride-1 output."""
+    full = np.zeros(_conv_shape(np.shape(x), np.shape(w), 1, pad))
+    full[:, :dout.shape[1], :dout.shape[2]] = dout
+    return tf_conv_grads(x, w, b, 1, pad, full)
 
 
 def judge_conv_backward(x, w, b, stride, pad, dout, *, numeric=None):
@@ -354,9 +374,12 @@ def judge_conv_backward(x, w, b, stride, pad, dout, *, numeric=None):
             return FLIPPED_GRADS
         if what == "dw" and len(xs) > 1 and same(tf_conv_grads(xs[-1:], ws, bs, stride, pad, ds[-1:])[1]):
             return LAST_IMAGE
+        if what in ("dx", "dw") and stride > 1 and same(_stride_one_grads(xs, ws, bs, stride, pad, ds)[
+                0 if what == "dx" else 1]):
+            return GRAD_STEP.format(what=what)
         if what == "dx" and errors["dw"] <= 1e-7 and errors["db"] <= 1e-7:
-            return DX_OVERLAP
-        return ""
+            return DX_COLLECT
+        return {"dw": DW_COLLECT, "db": DB_SUM}.get(what, "")
 
     def judge(out):
         grads = dict(zip(("dx", "dw", "db"), expect_tuple("conv_backward_naive", out, 3)))
@@ -364,7 +387,7 @@ def judge_conv_backward(x, w, b, stride, pad, dout, *, numeric=None):
             ref = refs[what]
             got = grads[what] = expect_array(what, got)
             if got.shape != ref.shape:
-                advice = DB_SUM if what == "db" else ""
+                advice = {"dx": DX_SHAPE, "dw": DW_SHAPE, "db": DB_SUM}[what]
                 if what == "dx" and (got.shape[1:3] == (H + 2 * pad, W + 2 * pad) or 0 in got.shape):
                     advice = CROP
                 raise CheckFailure(f"{what} has shape {got.shape}, expected {ref.shape}. {advice}".rstrip())
@@ -398,7 +421,7 @@ def _conv_backward_naive():
     x = EDGE_IMAGE.reshape(1, 6, 6, 1)
     w = VERTICAL_EDGE.reshape(3, 3, 1, 1)
     yield conv_backward_case(x, w, np.zeros(1), 1, 0, np.ones((1, 4, 4, 1)),
-                             "the worked example with dout = 1: db = 16, dw = the sums of the 16 windows")
+                             "the worked example with dout = 1: db = 16, dw[:, :, 0, 0] = [[120, 80, 40]] * 3")
     rng = np.random.default_rng(71)
     for N, H, W, C, HH, WW, F, stride, pad in CONV_SHAPES[1:]:
         x, w, b = conv_inputs(rng, N, H, W, C, HH, WW, F)
@@ -494,6 +517,12 @@ IN_WINDOW = ("The gradient reaches the right windows but the wrong place inside 
 OVERLAP = ("With overlapping windows (stride < pool_size) one input can be the maximum of several windows: "
            "it gets the sum of their gradients. Accumulate into dx with +=, don't assign.")
 POOL_GRAD_STEP = "Window (i, j) starts at row i * stride, column j * stride of x (not at i, j)."
+EVERY_ENTRY = ("Every entry of each window got the window's gradient. Max pooling is a max gate: only the "
+               "entry that was the maximum influenced the output, so only it receives dout; the others get 0 "
+               "(max routes).")
+AVERAGE_GRAD = ("Every entry of each window got an equal share of the window's gradient: that is the backward "
+                "pass of average pooling. Max pooling is a max gate: the whole gradient goes to the maximum, "
+                "the others get 0 (max routes).")
 
 
 def _window_view(a, pool_size):
@@ -511,6 +540,11 @@ def judge_max_pool_backward(x, pool_size, stride, dout, *, numeric=None):
         if stride < pool_size:
             return OVERLAP
         if tiled:
+            spread = np.repeat(np.repeat(np.asarray(dout, dtype=np.float64), pool_size, axis=1), pool_size, axis=2)
+            if rel_error(dx, spread) < 1e-9:
+                return EVERY_ENTRY
+            if rel_error(dx, spread / pool_size ** 2) < 1e-9:
+                return AVERAGE_GRAD
             x_w, got_w, ref_w = (_window_view(a, pool_size) for a in (x, dx, dx_ref))
             nonzero = got_w != 0
             several = nonzero.sum(axis=(2, 4), keepdims=True) > 1      # windows that got > 1 entry

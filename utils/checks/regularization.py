@@ -212,10 +212,43 @@ RUNNING_UPDATE = ("The running averages are exponential moving averages of the b
                   "as in keras.layers.BatchNormalization. Test mode leaves them unchanged.")
 BN_CACHE = ("The cache must be the tuple (x_hat, gamma, std): the normalised input (N, D), gamma (D,), "
             "and std = sqrt(var + eps) (D,), what batchnorm_backward receives.")
-STATS_ARE_CONSTANT = ("That is the gradient with the batch mean and variance held constant. Every x_i "
-                      "also moves the mean and the variance of its feature; dx has two more terms: "
-                      "dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std, dx_hat = dout * gamma.")
-SUM_OVER_BATCH = "dgamma and dbeta sum over the batch axis (axis=0): one entry per feature."
+# The backward pass is the student's to derive (the notebook teaches the method, not the formula):
+# the messages name the path or rule that was missed, never the answer. A wrong dx is diagnosed
+# by two invariances of batch norm that any right answer has (shifting a feature's examples by the
+# same amount changes nothing, so sum_i dx = 0; stretching them about their mean changes x_hat only
+# through eps, so sum_i dx * x_hat is the reference's value, near 0): an error on the path through
+# the mean breaks the first, one on the path through the variance the second.
+BN_PATHS = ("x_ij reaches the loss on three paths: directly (x -> c -> x_hat), through the mean mu_j "
+            "and through the variance v_j, both used by every example of feature j. A variable used "
+            "on several paths gets the sum of the gradients along all of them; walk the notebook's "
+            "table of nodes from the bottom up, one line per node.")
+STATS_ARE_CONSTANT = ("That is the gradient with the batch mean and variance held constant: only the "
+                      "direct path. " + BN_PATHS)
+MEAN_PATH = ("The sum of dx over the batch should be 0 for every feature: adding the same number to "
+             "every x_ij of a feature moves its mean by as much and changes no x_hat, so the loss "
+             "cannot change. Look at the path through the mean: c = x - mu uses mu in every row "
+             "(broadcast: sum the rows' gradients), and mu = mean(x) sends its gradient / N back to "
+             "every x_ij, to be added to what x gets directly.")
+VARIANCE_PATH = ("The sum over the batch of dx * x_hat should be (close to) 0 for every feature: "
+                 "stretching a feature about its mean changes x_hat only through eps. Look at the path "
+                 "through the variance: c is used directly in x_hat = c / std and through "
+                 "v = mean(c**2) and std = sqrt(v + eps), both used by every row; c's gradient is the "
+                 "sum of the two, and it is c's gradient that continues to x and to mu.")
+GAMMA_IN_DX = ("dx is what you would get with gamma = 1. The gradient that reaches x_hat comes from "
+               "y = gamma * x_hat + beta, a multiply gate: it swaps.")
+DIRECT_PATH = ("Both invariances hold (sum over the batch of dx is 0, and of dx * x_hat is near 0), "
+               "so the paths through the mean and the variance are wired up; check the factors on the "
+               "way: the gradient arriving at x_hat, the divide node x_hat = c / std, the 1 / N of "
+               "each mean.")
+SUM_OVER_BATCH = ("gamma_j (and beta_j) is used in every row of the batch (broadcast), and a variable "
+                  "used on several paths gets the sum of their gradients: sum over the examples, "
+                  "axis=0, one entry per feature.")
+WRONG_AXIS = ("One entry per feature: gamma_j and beta_j are shared by the N examples, so sum over "
+              "the examples (axis=0), not over the features.")
+DGAMMA = ("In y = gamma * x_hat + beta, gamma_j meets x_hat_ij at a multiply gate in every example i; "
+          "add up what the N uses send back.")
+DBETA = ("In y = gamma * x_hat + beta, beta_j meets the product at an add gate in every example i; add "
+         "up what the N uses send back.")
 
 
 def _expect_running(got, expected: dict, *, advice: str = RUNNING_UPDATE) -> None:
@@ -265,20 +298,55 @@ def judge_batchnorm_forward(x, gamma, beta, running: dict, mode: str, momentum: 
     return judge
 
 
+def _dx_diagnosis(dx, x_hat, dx_ref) -> str:
+    """Which path an (N, D) dx got wrong, from the invariances a right answer has ("" when it
+    cannot tell: a wrong shape or non-finite entries)."""
+    dx = np.asarray(dx) if isinstance(dx, (np.ndarray, list)) else None
+    if dx is None or dx.shape != np.shape(dx_ref) or dx.dtype.kind not in "fi" or not np.all(np.isfinite(dx)):
+        return ""
+    size = max(float(np.abs(dx_ref).sum(axis=0).max()), 1e-300)
+    shift_off = np.abs(dx.sum(axis=0) - dx_ref.sum(axis=0)).max() > 1e-6 * size
+    stretch_off = np.abs((dx * x_hat).sum(axis=0) - (dx_ref * x_hat).sum(axis=0)).max() > 1e-6 * size
+    if shift_off and stretch_off:
+        return (f"Neither invariance holds: the sums over the batch of dx (should be 0) and of dx * x_hat "
+                f"(should be close to 0) are {_preview(dx.sum(axis=0))} and {_preview((dx * x_hat).sum(axis=0))}. "
+                f"{BN_PATHS}")
+    if shift_off:
+        return f"{MEAN_PATH}\n  (yours: {_preview(dx.sum(axis=0))})"
+    if stretch_off:
+        return (f"{VARIANCE_PATH}\n  (yours: {_preview((dx * x_hat).sum(axis=0))}, expected "
+                f"{_preview((dx_ref * x_hat).sum(axis=0))})")
+    return DIRECT_PATH
+
+
+def _per_feature(what: str, got, n: int, d: int, rule: str) -> None:
+    """dgamma / dbeta must have one entry per feature: name a missing or misdirected sum."""
+    shape = np.shape(got) if isinstance(got, (np.ndarray, list, float, int, np.generic)) else None
+    if shape is None or shape == (d,):
+        return
+    if shape == (n, d):
+        raise CheckFailure(f"{what} has shape {shape}, expected ({d},): not summed over the batch. {SUM_OVER_BATCH}")
+    if shape == (n,):
+        raise CheckFailure(f"{what} has shape {shape}, expected ({d},). {WRONG_AXIS}")
+    raise CheckFailure(f"{what} has shape {shape}, expected ({d},): one entry per feature. {rule}")
+
+
 def judge_batchnorm_backward(x, gamma, beta, eps: float, dout, *, numeric=None):
-    """(dx, dgamma, dbeta) vs TensorFlow autodiff (and finite differences when given)."""
-    _, _, _, grads = tf_batchnorm(x, gamma, beta, eps, dout)
+    """(dx, dgamma, dbeta) vs TensorFlow autodiff (and finite differences when given); a wrong dx
+    is explained by the path it missed (see `_dx_diagnosis`)."""
+    _, cache, _, grads = tf_batchnorm(x, gamma, beta, eps, dout)
     frozen = tf_batchnorm_frozen_stats_grads(x, gamma, beta, eps, dout)
-    d = np.shape(x)[1]
+    gamma_one = tf_batchnorm(x, np.ones_like(gamma), beta, eps, dout)[3]     # dx as if gamma were 1
+    n, d = np.shape(x)
 
     def judge(out):
         got = expect_tuple("batchnorm_backward", out, 3)
-        for what, g in zip(("dgamma", "dbeta"), got[1:]):
-            if isinstance(g, np.ndarray) and g.shape != (d,) and g.shape[:1] == (np.shape(x)[0],):
-                raise CheckFailure(f"{what} has shape {g.shape}, expected ({d},). {SUM_OVER_BATCH}")
-        _close_or_explain("dx", got[0], grads[0], [(frozen[0], STATS_ARE_CONSTANT)])
-        _close_or_explain("dgamma", got[1], grads[1], advice="dgamma = sum over the batch of dout * x_hat.")
-        _close_or_explain("dbeta", got[2], grads[2], advice="dbeta = sum over the batch of dout.")
+        _per_feature("dgamma", got[1], n, d, DGAMMA)
+        _per_feature("dbeta", got[2], n, d, DBETA)
+        _close_or_explain("dx", got[0], grads[0], [(frozen[0], STATS_ARE_CONSTANT), (gamma_one[0], GAMMA_IN_DX)],
+                          advice=_dx_diagnosis(got[0], cache[0], grads[0]))
+        _close_or_explain("dgamma", got[1], grads[1], advice=DGAMMA)
+        _close_or_explain("dbeta", got[2], grads[2], advice=DBETA)
         if numeric is not None:
             for what, g, ref in zip(("dx", "dgamma", "dbeta"), got, numeric):
                 expect_close(f"{what} (vs centered finite differences)", g, ref)
