@@ -1,8 +1,9 @@
 """utils.learner and the image data of utils.data: layer groups, freezing (and Keras' trainable
 short-circuit), one optimizer per group (each group's step is its own learning rate times its own
 gradient, checked against TensorFlow autodiff), schedules and momentum applied per step, graph and
-eager execution agreeing, the learning-rate finder restoring the weights, frozen batch norms, the
-metric, predictions, and the cats-vs-dogs loader (offline copy, or Keras' download and extraction)."""
+eager execution agreeing, the learning-rate finder restoring the weights, its suggestions (on a
+synthetic sweep with a known steepest point) and its stopping rule, frozen batch norms, the metric,
+predictions, and the cats-vs-dogs loader (offline copy, or Keras' download and extraction)."""
 import math
 import os
 from pathlib import Path
@@ -15,7 +16,8 @@ import tensorflow as tf
 
 from utils import data
 from utils.data import DataLoaders, ImageDataLoaders, cats_and_dogs_dir, get_image_files
-from utils.learner import ErrorRate, Learner, device_summary, find_backbone, layer_groups
+from utils.learner import (ErrorRate, Learner, Recorder, _StepControl, device_summary, find_backbone,
+                           layer_groups, lr_suggestions)
 
 
 def tiny_model(n_body_layers=4, bn=False, seed=0):
@@ -221,7 +223,7 @@ def test_lr_find_restores_everything_and_suggests_inside_the_sweep():
     assert all(np.array_equal(w, v.numpy()) for opt, ws in zip(learn.optimizers, state)
                for w, v in zip(ws, opt.variables))
     assert len(learn.recorder.losses) == n_losses and len(learn.recorder.epochs) == n_epochs
-    assert len(found["losses"]) == 30
+    assert len(found["losses"]) == len(found["raw_losses"]) == 30
     np.testing.assert_allclose(found["lrs"], np.geomspace(1e-5, 1.0, 30))
     assert 1e-6 <= found["lr_min"] <= 0.1 and 1e-5 <= found["lr_steep"] <= 1.0
 
@@ -231,6 +233,69 @@ def test_lr_find_stops_when_the_loss_explodes():
     learn.unfreeze()
     found = learn.lr_find(start_lr=1e-3, end_lr=1e4, num_it=60, show_plot=False)
     assert len(found["losses"]) < 60
+
+
+def finder_curve(seed=0, bump=0.0):
+    """A made-up finder sweep: a plateau at 0.8, then a descent to 0.1 whose steepest point (per
+    factor of learning rate) is 3e-3 (a logistic curve in log10(lr), width 0.3 decades), then a
+    blow-up; batch noise, heavy (0.15) over the first 40 steps and light (0.02) after; and in the
+    plateau right after the skipped first tenth, one high batch followed by a low one: the
+    steepest drop of the raw curve, and of a running average, is there and means nothing.
+    With a `bump` (its height): the blow-up comes a decade later, and a bump on the floor at 5e-2
+    (0.2 decades wide) splits the floor in two, the lowest point after it, as noise did in a real
+    sweep: the descent must not be taken to start at the bump."""
+    rng = np.random.default_rng(seed)
+    lrs = np.geomspace(1e-7, 10, 100)
+    clean = 0.8 - 0.7 / (1 + np.exp(-(np.log10(lrs) - np.log10(3e-3)) / 0.3))
+    clean += (lrs / (1.0 if bump else 0.1)) ** 2
+    clean += bump * np.exp(-0.5 * ((np.log10(lrs) - np.log10(5e-2)) / 0.2) ** 2)
+    noise = np.where(np.arange(100) < 40, 0.15, 0.02) * rng.standard_normal(100)
+    losses = clean + noise
+    losses[11], losses[13] = 1.6, 0.1
+    return lrs, clean, losses
+
+
+@pytest.mark.parametrize("seed, bump", [(0, 0.0), (1, 0.0), (2, 0.0), (0, 0.1), (1, 0.1)])
+def test_lr_steep_falls_on_the_descent_not_in_the_noisy_start(seed, bump):
+    lrs, clean, losses = finder_curve(seed, bump)
+    found = lr_suggestions(lrs, losses)
+    # the clean curve's steepest point is 3e-3 (the blow-up and the bump change the slope there by
+    # under 1 %); allow the smoothing and the noise 0.15 decades (2 of the sweep's 12 steps per decade)
+    assert abs(np.log10(found["lr_steep"] / 3e-3)) < 0.15, found["lr_steep"]
+    # lr_min: a tenth of the clean curve's lowest point, to within 0.2 decades
+    lowest = lrs[np.argmin(clean)]
+    assert abs(np.log10(found["lr_min"] * 10 / lowest)) < 0.2, (found["lr_min"], lowest)
+    assert found["lrs"][found["i_steep"]] == found["lr_steep"] and found["i_steep"] < found["i_min"]
+    assert len(found["losses"]) == 100 and np.all(np.isfinite(found["losses"]))
+
+
+def test_lr_suggestions_cut_at_the_first_loss_that_is_not_finite():
+    lrs, _, losses = finder_curve()
+    losses[80] = np.inf
+    found = lr_suggestions(lrs, losses)
+    assert len(found["lrs"]) == len(found["losses"]) == 80
+    assert np.isfinite(found["lr_min"]) and np.isfinite(found["lr_steep"])
+    assert np.isnan(lr_suggestions(lrs[:1], [np.nan])["lr_min"])
+
+
+def test_one_lucky_batch_does_not_stop_the_finder_a_blow_up_does():
+    """The finder stops once the running average of the loss exceeds 4x its minimum, as fastai's;
+    a batch loss near 0 (common once the model fits the batches) must not make 4x a tiny number."""
+    def run(losses):
+        control = _StepControl(type("L", (), {"recorder": Recorder()})(), None, len(losses), len(losses),
+                               False, stop_div=4.0)
+        model = type("M", (), {"stop_training": False})()
+        control.set_model(model)
+        control.on_epoch_begin(0)
+        for i, loss in enumerate(losses):
+            control.on_train_batch_end(i, {"batch_loss": loss, "loss": loss})
+            if model.stop_training:
+                return i
+        return None
+
+    assert run([0.8, 0.6, 0.4, 0.2, 0.001, 0.05, 0.1, 0.05]) is None
+    assert run([0.8, 0.6, 0.4, 0.2, 0.1, 500.0]) == 5
+    assert run([0.8, 0.6, float("nan")]) == 2
 
 
 # ---- batch norms, metric, predictions ---------------------------------------------------------------------

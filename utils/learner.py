@@ -165,6 +165,7 @@ class _StepControl(keras.callbacks.Callback):
         super().__init__()
         self.learner, self.values, self.total, self.spe, self.show = learner, values, total, steps_per_epoch, show
         self.stop_div, self.best = stop_div, math.inf
+        self.avg = 0.0          # running average of the batch losses (for stop_div)
         self.step = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -190,8 +191,12 @@ class _StepControl(keras.callbacks.Callback):
         if self.bar is not None:
             self.bar.update(self.epoch_steps, [("loss", float(logs["loss"]))])
         if self.stop_div is not None:
-            self.best = min(self.best, loss)
-            if not math.isfinite(loss) or loss > self.stop_div * self.best:
+            # fastai's rule, on the running average (a debiased EWMA, beta 0.98) rather than the
+            # batch loss: one lucky batch near 0 would otherwise end the sweep early
+            self.avg = 0.98 * self.avg + 0.02 * loss
+            smooth = self.avg / (1 - 0.98 ** self.step)
+            self.best = min(self.best, smooth)
+            if not math.isfinite(loss) or smooth > self.stop_div * self.best:
                 self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
@@ -383,11 +388,14 @@ class Learner:
     def lr_find(self, start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 100,
                 stop_div: bool = True, show_plot: bool = True) -> dict:
         """fastai's learning-rate finder: train `num_it` steps with the learning rate growing
-        exponentially from `start_lr` to `end_lr` (the same for every group), stop once the loss
-        exceeds 4x its minimum, then put the weights and optimizer state back as they were.
+        exponentially from `start_lr` to `end_lr` (the same for every group), stop once the running
+        average of the loss exceeds 4x its minimum, then put the weights and optimizer state back as
+        they were.
 
-        Returns {"lrs", "losses" (smoothed), "lr_min" (a tenth of the rate at the lowest loss),
-        "lr_steep" (the rate where the loss falls fastest)} and plots loss against learning rate.
+        Returns {"lrs", "raw_losses" (one per batch), "losses" (smoothed), "lr_min" (a tenth of the
+        rate at the lowest smoothed loss), "lr_steep" (the rate where the smoothed loss falls fastest,
+        on the descent into that minimum)} (see `lr_suggestions`) and plots loss against learning
+        rate.
         """
         weights = [v.numpy().copy() for v in self.model.weights]
         opt_state = [[v.numpy().copy() for v in opt.variables] for opt in self.optimizers]
@@ -409,26 +417,24 @@ class Learner:
         # the finder's steps are not training: keep them out of the recorder
         del self.recorder.losses[first:], self.recorder.lrs[first:], self.recorder.moms[first:]
         del self.recorder.epochs[n_epochs:]
-        smooth = _debiased_ewma(raw, 0.98)
-        lrs = sweep[:len(smooth)]
-        # candidates: not the first tenth (the average is still warming up), not the step that diverged
-        first_ok = min(len(smooth) // 10, max(len(smooth) - 2, 0))
-        keep = np.arange(first_ok, max(len(smooth) - 1, first_ok + 1))
-        i_min = int(keep[np.nanargmin(smooth[keep])])
-        slopes = np.gradient(smooth, np.log(lrs)) if len(smooth) > 2 else np.zeros_like(smooth)
-        i_steep = int(keep[np.nanargmin(slopes[keep])])
-        result = {"lrs": lrs, "losses": smooth, "lr_min": float(lrs[i_min] / 10),
-                  "lr_steep": float(lrs[i_steep])}
+        found = lr_suggestions(sweep[:len(raw)], raw)
+        result = {"lrs": found["lrs"], "raw_losses": raw, "losses": found["losses"],
+                  "lr_min": found["lr_min"], "lr_steep": found["lr_steep"]}
         if show_plot:
             import matplotlib.pyplot as plt
+            lrs, smooth, i_min, i_steep = found["lrs"], found["losses"], found["i_min"], found["i_steep"]
             fig, ax = plt.subplots(figsize=(6, 3.6))
-            ax.plot(lrs, smooth)
-            ax.plot(result["lr_min"] * 10, smooth[i_min], "o", color="C1",
-                    label=f"lowest loss at {lrs[i_min]:.1e} (lr_min = a tenth: {result['lr_min']:.1e})")
-            ax.plot(result["lr_steep"], smooth[i_steep], "s", color="C2",
-                    label=f"steepest descent at {result['lr_steep']:.1e}")
-            ax.set(xscale="log", xlabel="learning rate", ylabel="loss (smoothed)", title="learning-rate finder")
-            ax.legend(fontsize=8)
+            ax.plot(sweep[:len(raw)], raw, color="C0", alpha=0.25, label="loss per batch")
+            ax.plot(lrs, smooth, color="C0", label="smoothed")
+            if len(lrs):
+                ax.plot(lrs[i_min], smooth[i_min], "o", color="C1",
+                        label=f"lowest loss at {lrs[i_min]:.1e} (lr_min = a tenth: {result['lr_min']:.1e})")
+                ax.plot(lrs[i_steep], smooth[i_steep], "s", color="C2",
+                        label=f"steepest descent at {result['lr_steep']:.1e}")
+            ax.set(xscale="log", xlabel="learning rate", ylabel="training loss", title="learning-rate finder")
+            if len(smooth) and smooth[0] > 0:   # keep the exploding end from squashing the rest
+                ax.set_ylim(min(0.0, float(smooth.min())), 1.5 * float(smooth[0]))
+            ax.legend(fontsize=8, loc="lower left")
             plt.show()
         return result
 
@@ -499,11 +505,44 @@ class Learner:
         plt.show()
 
 
-def _debiased_ewma(values, beta: float) -> np.ndarray:
-    """Exponentially weighted moving average with bias correction (fastai smooths the finder's
-    losses this way)."""
-    avg, out = 0.0, []
-    for t, x in enumerate(values, start=1):
-        avg = beta * avg + (1 - beta) * x
-        out.append(avg / (1 - beta ** t))
-    return np.array(out)
+def smooth_losses(lrs, losses, width: float = 0.25) -> np.ndarray:
+    """The finder's losses smoothed without a lag: each point becomes a weighted mean of the losses
+    around it on both sides, with Gaussian weights of standard deviation `width` decades of learning
+    rate. (A running average, fastai's smoothing, trails the curve: with beta 0.98 and bias
+    correction its mean lag is 17 steps after 40 steps and 34 after 100, 1.4 and 2.7 decades of
+    learning rate on a 100-step sweep from 1e-7 to 10.)"""
+    x = np.log10(np.asarray(lrs, dtype=np.float64))
+    losses = np.asarray(losses, dtype=np.float64)
+    w = np.exp(-0.5 * ((x[:, None] - x[None, :]) / width) ** 2)
+    return (w @ losses) / w.sum(axis=1)
+
+
+def lr_suggestions(lrs, losses, skip_start: float = 0.1, width: float = 0.25) -> dict:
+    """The finder's two suggestions from its learning rates and the loss of each batch.
+
+    The losses are cut at the first one that is not finite and smoothed (`smooth_losses`); the
+    first `skip_start` of the steps are left out (the model has not started to learn there, and
+    only the batches' noise moves the loss). `lr_min` is a tenth of the rate at the lowest smoothed
+    loss. `lr_steep` is the rate where the smoothed loss falls fastest (per factor of learning
+    rate), searched only on the descent into that minimum: from the last point where the smoothed
+    loss had not yet fallen a tenth of the way from its highest value (before the minimum) down to
+    the minimum. A small bump on the way down, or on the floor before the minimum, does not cut
+    the descent short. Returns {"lrs", "losses" (smoothed), "lr_min", "lr_steep", "i_min",
+    "i_steep"} (the indices are into "lrs")."""
+    lrs, losses = np.asarray(lrs, dtype=np.float64), np.asarray(losses, dtype=np.float64)
+    bad = ~np.isfinite(losses)
+    n = int(np.argmax(bad)) if bad.any() else len(losses)
+    lrs, losses = lrs[:n], losses[:n]
+    if n == 0:
+        return {"lrs": lrs, "losses": losses, "lr_min": math.nan, "lr_steep": math.nan,
+                "i_min": 0, "i_steep": 0}
+    smooth = smooth_losses(lrs, losses, width)
+    first = min(int(n * skip_start), n - 1)
+    i_min = first + int(np.argmin(smooth[first:]))
+    before = smooth[first:i_min + 1]
+    level = smooth[i_min] + 0.9 * (before.max() - smooth[i_min])
+    top = first + int(np.flatnonzero(before >= level)[-1])     # where the descent begins
+    slopes = np.gradient(smooth, np.log(lrs)) if n > 1 else np.zeros(n)
+    i_steep = top + int(np.argmin(slopes[top:i_min + 1]))
+    return {"lrs": lrs, "losses": smooth, "lr_min": float(lrs[i_min] / 10), "lr_steep": float(lrs[i_steep]),
+            "i_min": i_min, "i_steep": i_steep}
