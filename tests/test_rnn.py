@@ -2,6 +2,7 @@
 names the bug; the reference engines (TensorFlow autodiff, Keras' own cells, finite differences,
 the solutions) agree; the text helpers work on the real corpus; the notebook's claims hold."""
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -17,7 +18,8 @@ from utils.checks.rnn import (LSTM_B, LSTM_C_PREV, LSTM_H_PREV, LSTM_WH, LSTM_WX
                               keras_gate_columns, keras_lstm_step, keras_rnn, keras_rnn_step, lstm_cache,
                               rnn_cache, tf_lstm_grads, tf_lstm_step, tf_rnn_grads, tf_rnn_step_grads)
 from utils.checks.rnn import checks as visible
-from utils.gradcheck import rel_error, sampled_rel_error
+from utils.gradcheck import eval_numerical_gradient_array, rel_error, sampled_rel_error
+from utils.sequence_tasks import DIRECTION_TASK, RECURRENT, compare_directions, first_equals_last
 from utils.text import CharSampler, CharVocab, load_shakespeare, next_char_probabilities, next_char_windows, split_text
 
 EXERCISES = {"rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward", "lstm_step_forward",
@@ -70,28 +72,63 @@ def test_step_forward_slips_are_named():
     _fails(visible, "rnn_step_forward", _step_forward(cache="pre"), "cache's h_next is wrong")
 
 
-def _step_backward(deriv="right", sum_db=True, dWh_from="h_prev"):
+def _step_backward(deriv="right", sum_db=True, dWh_from="h_prev", raw_for=(), untransposed_Wh=False,
+                   dWh_transposed=False, db_mean=False):
+    """A backward pass with one planted slip (each a way to misread the step's graph)."""
     def rnn_step_backward(dh, cache):
         x, h_prev, Wx, Wh, h = cache
         factor = {"right": 1 - h ** 2, "tanh_again": 1 - np.tanh(h) ** 2, "none": 1.0, "sigmoid": h * (1 - h)}[deriv]
         da = dh * factor
-        dWh = (h_prev if dWh_from == "h_prev" else h).T @ da
-        return da @ Wx.T, da @ Wh.T, x.T @ da, dWh, da.sum(axis=0) if sum_db else da
+        grad_in = {k: (dh if k in raw_for else da) for k in ("dx", "dh_prev", "dWx", "dWh")}
+        dWh = da.T @ h_prev if dWh_transposed else (h_prev if dWh_from == "h_prev" else h).T @ grad_in["dWh"]
+        db = da.mean(axis=0) if db_mean else da.sum(axis=0) if sum_db else da
+        return (grad_in["dx"] @ Wx.T, grad_in["dh_prev"] @ (Wh if untransposed_Wh else Wh.T), x.T @ grad_in["dWx"],
+                dWh, db)
     return rnn_step_backward
 
 
 def test_tanh_derivative_slips_are_named():
     msg = _fails(visible, "rnn_step_backward", _step_backward(deriv="tanh_again"), "1 - tanh\\(h_next\\)\\*\\*2")
-    assert "1 - h_next**2" in msg
+    assert "is tanh(a) already" in msg
     _fails(hidden, "rnn_step_backward", _step_backward(deriv="tanh_again"), "applying tanh to it again")
-    _fails(visible, "rnn_step_backward", _step_backward(deriv="none"), "went through the step unchanged")
-    _fails(visible, "rnn_step_backward", _step_backward(deriv="sigmoid"), "derivative of the sigmoid")
+    _fails(visible, "rnn_step_backward", _step_backward(deriv="none"), "skipped the tanh node")
+    _fails(visible, "rnn_step_backward", _step_backward(deriv="sigmoid"), "local derivative of the sigmoid")
+    # the tanh node skipped on the way to one gradient only: that gradient is named, with the rule
+    msg = _fails(visible, "rnn_step_backward", _step_backward(raw_for=("dWx",)), "dWx is wrong.*skipped the tanh node")
+    assert "dx, dh_prev, dWh, db are right" in msg
+    _fails(hidden, "rnn_step_backward", _step_backward(raw_for=("dh_prev",)), "dh_prev: The gradient skipped the tanh")
 
 
 def test_step_backward_shape_and_input_slips():
-    _fails(visible, "rnn_step_backward", _step_backward(sum_db=False), "db has shape.*axis=0")
-    msg = _fails(visible, "rnn_step_backward", _step_backward(dWh_from="h_next"), "dWh is wrong")
+    _fails(visible, "rnn_step_backward", _step_backward(sum_db=False), "db has shape.*used N times receives the sum")
+    msg = _fails(visible, "rnn_step_backward", _step_backward(dWh_from="h_next"), "dWh is wrong.*Wh multiplied h_prev")
     assert "dx, dh_prev, dWx, db are right" in msg
+    _fails(hidden, "rnn_step_backward", _step_backward(dWh_from="h_next"), "pairs the pre-activation's gradient with h_next")
+
+
+def test_square_weights_slips_are_named():
+    """Wh is square, so a wrong orientation has the right shape: the values name the slip."""
+    msg = _fails(visible, "rnn_step_backward", _step_backward(untransposed_Wh=True),
+                 "dh_prev is wrong.*passed back through Wh itself.*index form")
+    assert "dx, dWx, dWh, db are right" in msg
+    _fails(visible, "rnn_step_backward", _step_backward(dWh_transposed=True), "dWh is the transpose of the right answer")
+    _fails(hidden, "rnn_step_backward", _step_backward(dWh_transposed=True), "dWh is the transpose of the right answer")
+    _fails(visible, "rnn_step_backward", _step_backward(db_mean=True), "batch average.*Sum, not mean")
+    # two slips at once: both named
+    _fails(visible, "rnn_step_backward", _step_backward(untransposed_Wh=True, db_mean=True),
+           "dh_prev, db are wrong.*Wh itself.*Sum, not mean")
+
+
+def test_step_backward_check_holds_no_backward_formula():
+    """The visible check ships to students: it names slips, and never spells out the step's
+    backward pass (the notebook leaves it to be derived)."""
+    import inspect
+
+    import utils.checks.rnn as module
+    text = inspect.getsource(module)
+    for formula in ("dh * (1 - h ** 2)", "dh * (1 - h_next ** 2)", "dh * (1 - h_next**2)", "da = dh", "x.T @ da",
+                    "h_prev.T @ da", "@ Wh.T", "@ Wx.T", "da.sum("):
+        assert formula not in text, formula
 
 
 # ---- planted bugs: the whole sequence ------------------------------------------------------------
@@ -373,6 +410,30 @@ def test_the_notebook_states_its_numbers_and_conventions():
     assert round(float(_sigmoid(3.0)), 2) == 0.95 and round(float(_sigmoid(1.0)), 2) == 0.73
 
 
+def test_the_derivation_example_states_its_numbers_and_not_the_steps_formula():
+    """Section 2 teaches the backward pass on another function (x * w + c, then a sigmoid): its
+    numbers are right, and the text nowhere hands over rnn_step_backward's own formulas."""
+    text = paths.source_script("08_rnn").read_text(encoding="utf-8")
+    x, w, c = np.array([[2.0, 1.0], [0.0, -2.0]]), np.array([0.5, 1.0]), np.array([-1.0, 0.0])
+    dy = np.array([[1.0, -1.0], [2.0, 1.0]])
+    y = _sigmoid(x * w + c)
+    du = dy * y * (1 - y)
+    dx, dw, dc = du * w, (du * x).sum(axis=0), du.sum(axis=0)
+    num = [eval_numerical_gradient_array(lambda _: _sigmoid(x * w + c), a, dy) for a in (x, w, c)]
+    assert max(rel_error(g, n) for g, n in zip((dx, dw, dc), num)) < 1e-8
+
+    def matrix(m):
+        return " \\\\ ".join(" & ".join(f"{v:.4f}".rstrip("0").rstrip(".") if abs(v - round(v, 3)) < 1e-12 else f"{v:.4f}"
+                                        for v in row) for row in m)
+
+    for name, value in [("y", y), ("du", du), ("dx", dx)]:
+        assert f"${name} = \\begin{{pmatrix}} {matrix(value)} \\end{{pmatrix}}$" in text, (name, matrix(value))
+    assert f"$dw = ({dw[0]:.1f}, {dw[1]:.4f})$" in text and f"$dc = ({dc[0]:.4f}, {dc[1]:.4f})$" in text
+    for formula in ("dh \\odot \\left(1 - h_{\\text{next}}^2\\right)", "(1 - h_t^2)\\right) W_h^\\top",
+                    "W_h^\\top", "W_x^\\top", "transposed inputs times"):
+        assert formula not in text, formula
+
+
 def test_the_gradient_experiment_shows_what_the_text_says(ns):
     """Section 6 run with the solutions: the numbers the text quotes."""
     (cell,) = [c for c in code_cells("08_rnn") if "def grad_norms_through_time" in c.source]
@@ -388,6 +449,48 @@ def test_the_gradient_experiment_shows_what_the_text_says(ns):
     assert 5e-4 < lstm[-21] < 3e-3 and 1e-7 < lstm[0] < 1e-6                    # "1e-3 after 20, 4e-7 after 59"
     assert 0.02 < lstm_open[-21] < 0.1 and 0.02 < lstm_open[0] < 0.2           # "a few per cent"
     assert lstm_open[0] > 0.5 * lstm_open[-11]                                  # hardly any more lost
+
+
+# ---- section 8: the bidirectional experiment -----------------------------------------------------------
+
+BI, UNI = "Bidirectional(SimpleRNN(16))", "SimpleRNN(32)"
+
+
+def test_first_equals_last_data():
+    """Labels are 'last == first', balanced, and neither end alone says anything about them."""
+    x, y = first_equals_last(4000, 60, seed=3)
+    assert x.shape == (4000, 60) and x.dtype == np.int32 and set(np.unique(x)) == {0, 1}
+    np.testing.assert_array_equal(x[:, 0] == x[:, -1], y == 1)
+    assert abs(y.mean() - 0.5) < 0.03                     # 4000 fair coins: std 0.008
+    for end in (x[:, 0], x[:, -1]):                       # ~2000 each: std 0.011 around 0.5
+        assert abs(y[end == 1].mean() - 0.5) < 0.05 and abs(y[end == 0].mean() - 0.5) < 0.05
+    np.testing.assert_array_equal(first_equals_last(5, 60, seed=3)[0], first_equals_last(5, 60, seed=3)[0])
+
+
+def test_the_bidirectional_text_states_the_task_it_runs():
+    """The sizes and step counts the text quotes are the task's, in both modes."""
+    text = re.sub(r"\s*\n#\s*", " ", paths.source_script("08_rnn").read_text(encoding="utf-8"))  # markdown lines joined
+    fast, full = DIRECTION_TASK["fast"], DIRECTION_TASK["full"]
+    assert set(RECURRENT) == {BI, UNI} and fast.length == full.length
+    for stated in (f"sequences of {fast.length} random bits", f"through {fast.length - 1} steps of",
+                   f"{fast.n_train:,} sequences and {fast.epochs} epochs",
+                   f"{full.n_train:,} sequences, {full.epochs} epochs", "64 ReLU units"):
+        assert stated in text, stated
+    assert "compare_directions(task, seed=0" in text and 'DIRECTION_TASK["fast" if FAST else "full"]' in text
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_bidirectional_experiment_shows_the_gap_the_text_claims(seed):
+    """Section 8's own code in the short mode (what CI and the grader run), on the notebook's seed 0
+    and on seed 1: the bidirectional model ends well above the one-directional one, which stays near
+    guessing. Two seeds only, for time (about 6 s of CPU each). The text's figures were measured with
+    the same `compare_directions` on seeds 0-9 (short mode: bidirectional 1.000 every time,
+    one-directional 0.478-0.522) and 0-12 (full mode). Margins: on 1000 test sequences guessing has
+    a standard deviation of 0.016, so 0.6 is 6 of them above chance; 0.9 leaves room for another
+    machine's rounding of a model that reaches 1.000 here."""
+    _, accuracy = compare_directions(DIRECTION_TASK["fast"], seed=seed)
+    assert accuracy[BI] >= 0.9, accuracy
+    assert accuracy[UNI] <= 0.6, accuracy
 
 
 # ---- the text helpers ---------------------------------------------------------------------------------

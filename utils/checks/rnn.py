@@ -241,13 +241,49 @@ def _compare_grads(fname: str, names, got, refs, *, slips=(), shape_hints=None, 
 STEP_CACHE = ("The cache must be the tuple (x, h_prev, Wx, Wh, h_next) — the inputs the backward pass "
               "needs and the step's output h_next — in that order (rnn_step_backward receives it).")
 TANH = "The RNN step squashes with tanh: h_next = tanh(x @ Wx + h_prev @ Wh + b)."
-TANH_DERIVATIVE = ("The derivative of tanh at the step's output is 1 - h_next**2, with h_next (already "
-                   "tanh of the pre-activation) taken from the cache; applying tanh to it again, "
-                   "1 - tanh(h_next)**2, is a common slip.")
-NO_DERIVATIVE = ("dh went through the step unchanged: multiply it by tanh's derivative first, "
-                 "da = dh * (1 - h_next**2), then backpropagate da through x @ Wx + h_prev @ Wh + b.")
-SIGMOID_DERIVATIVE = ("h * (1 - h) is the derivative of the sigmoid; for tanh it is 1 - h**2.")
-SUM_OVER_BATCH = "db sums over the batch axis (axis=0): one entry per hidden unit, shape (H,)."
+# The messages of rnn_step_backward name the rule of the step's computational graph that was missed
+# (the notebook teaches the rules and leaves the step's formulas to the student).
+TANH_DERIVATIVE = ("tanh's local derivative is 1 - tanh(a)**2 at the pre-activation a, and the cache's h_next is "
+                   "tanh(a) already: applying tanh to it again, 1 - tanh(h_next)**2, differentiates at the "
+                   "wrong point.")
+NO_DERIVATIVE = ("The gradient skipped the tanh node. h_next = tanh(a) is the last node of the step's graph, so "
+                 "on the way back dh is multiplied, elementwise, by tanh's local derivative before it reaches "
+                 "the add node and the two matrix products.")
+SIGMOID_DERIVATIVE = ("h (1 - h) is the local derivative of the sigmoid; this step's nonlinearity is tanh, "
+                      "whose local derivative is 1 - tanh(a)**2.")
+ONE_MINUS_H = "1 - h is not tanh's local derivative: that is 1 - tanh(a)**2, with a square."
+SUM_OVER_BATCH = ("b has shape (H,) and is added to every one of the N rows of the batch: a variable used N "
+                  "times receives the sum of the N gradients, one entry per hidden unit.")
+BIAS_MEAN = ("db is the batch average of the right answer: the N copies of b (one per row) each pass "
+             "their gradient back, and those add up. Sum, not mean: any averaging over the batch is "
+             "already inside the upstream gradient dh.")
+SHAPES = ("Every gradient has the shape of what it is the gradient of: {what} is {shape} like {of}. Write "
+          "the shapes of the two arrays the product node combines, and arrange them so that the result "
+          "has that shape.")
+
+
+def _square_transpose(what: str, weight: str, inp: str) -> str:
+    return (f"{what} is the transpose of the right answer. {weight} is square, so the shapes cannot tell the "
+            f"two apart: go back to the index form of the product, ({inp} @ {weight})[n, j] = sum_k {inp}[n, k] "
+            f"{weight}[k, j]. The entry {weight}[k, j] meets {inp}[:, k] (mul swaps), so the first index of "
+            f"{what} runs over the columns of {inp} and the second over the hidden units.")
+
+
+def _untransposed_weight(what: str, weight: str, inp: str) -> str:
+    return (f"{what} was passed back through {weight} itself. Through a matrix product the gradient of one "
+            f"factor pairs the upstream gradient with the other factor transposed (notebook 02's affine "
+            f"layer); {weight} is square, so the wrong orientation has the right shape and only the values "
+            f"show it. In index form, ({inp} @ {weight})[n, j] = sum_k {inp}[n, k] {weight}[k, j]: which index "
+            f"of {weight} does the gradient of {inp}[n, k] sum over?")
+
+
+def _wrong_input(what: str, used: str, right: str, weight: str) -> str:
+    return (f"{what} pairs the pre-activation's gradient with {used}. A weight's gradient comes from what it "
+            f"multiplied in the forward pass (mul swaps): {weight} multiplied {right}.")
+
+
+SWAPPED = ("dx and dh_prev are swapped: x went through Wx and h_prev through Wh, so each input's gradient "
+           "goes back through its own weight.")
 
 
 def judge_rnn_step_forward(x, h_prev, Wx, Wh, b, *, keras_check=False):
@@ -277,16 +313,61 @@ def judge_rnn_step_backward(x, h_prev, Wx, Wh, b, dh, *, numeric=None):
     dh = np.asarray(dh, dtype=np.float64)
     refs = tf_rnn_step_grads(*args, dh)
     h = rnn_step_cache(*args)[4]
-    slips = [(lambda: tf_affine_grads(*args, dh * (1 - np.tanh(h) ** 2)), TANH_DERIVATIVE),
-             (lambda: tf_affine_grads(*args, dh), NO_DERIVATIVE),
-             (lambda: tf_affine_grads(*args, dh * h * (1 - h)), SIGMOID_DERIVATIVE),
-             (lambda: tf_affine_grads(*args, dh * (1 - h)), TANH_DERIVATIVE)]
+    x, h_prev, Wx, Wh, b = args
+    N, D, H = x.shape[0], Wx.shape[0], Wh.shape[0]
+    names = ["dx", "dh_prev", "dWx", "dWh", "db"]
+    # the wrong local derivatives of tanh (each the gradient of the pre-activation that a slip computes)
+    wrong_da = [(lambda: dh * (1 - np.tanh(h) ** 2), TANH_DERIVATIVE), (lambda: dh, NO_DERIVATIVE),
+                (lambda: dh * h * (1 - h), SIGMOID_DERIVATIVE), (lambda: dh * (1 - h), ONE_MINUS_H)]
+    slips = [(lambda make=make: tf_affine_grads(*args, make()), advice) for make, advice in wrong_da]
+
+    da_cache = []
+
+    def da():
+        """The right gradient of the pre-activation, by autodiff: for one example alone it is the
+        gradient wrt b (so the judge never holds the step's backward formula)."""
+        if not da_cache:
+            da_cache.append(np.concatenate([tf_rnn_step_grads(x[n:n + 1], h_prev[n:n + 1], Wx, Wh, b, dh[n:n + 1])[4][None]
+                                            for n in range(N)]))
+        return da_cache[0]
+
+    def with_right_da(k, *replaced):
+        """Gradient k of the product nodes fed the right pre-activation gradient, with some inputs replaced."""
+        inputs = list(args)
+        for i, value in replaced:
+            inputs[i] = value
+        return lambda: tf_affine_grads(*inputs, da())[k]
+
+    per_gradient = {name: [(lambda k=k, make=make: tf_affine_grads(*args, make())[k], advice)
+                           for make, advice in wrong_da] for k, name in enumerate(names)}
+    per_gradient["dh_prev"].append((with_right_da(1, (3, Wh.T)), _untransposed_weight("dh_prev", "Wh", "h_prev")))
+    per_gradient["dWh"] += [(lambda: refs[3].T, _square_transpose("dWh", "Wh", "h_prev")),
+                            (with_right_da(3, (1, h)), _wrong_input("dWh", "h_next", "h_prev", "Wh"))]
+    per_gradient["db"].append((lambda: refs[4] / N, BIAS_MEAN))
+    if D == H:                                   # only then do these slips have the right shapes
+        per_gradient["dx"] += [(with_right_da(0, (2, Wx.T)), _untransposed_weight("dx", "Wx", "x")),
+                               (lambda: refs[1], SWAPPED)]
+        per_gradient["dh_prev"].append((lambda: refs[0], SWAPPED))
+        per_gradient["dWx"] += [(lambda: refs[2].T, _square_transpose("dWx", "Wx", "x")),
+                                (with_right_da(2, (0, h_prev)), _wrong_input("dWx", "h_prev", "x", "Wx"))]
+        per_gradient["dWh"].append((with_right_da(3, (1, x)), _wrong_input("dWh", "x", "h_prev", "Wh")))
+
+    def diagnose(got):
+        """The rule each wrong gradient missed (one line per gradient that matches a known slip)."""
+        advice = []
+        for k, name in enumerate(names):
+            if rel_error(got[k], refs[k]) > 1e-7:
+                hint = _first_slip(got[k], refs[k], per_gradient[name])
+                if hint and hint not in advice:
+                    advice.append(hint if hint.startswith(name) else f"{name}: {hint}")
+        return "\n  ".join(advice)
+
+    shapes = {"x": "(N, D)", "h_prev": "(N, H)", "Wx": "(D, H)", "Wh": "(H, H)"}
 
     def judge(out):
-        _compare_grads("rnn_step_backward", ["dx", "dh_prev", "dWx", "dWh", "db"], out, refs, slips=slips,
+        _compare_grads("rnn_step_backward", names, out, refs, slips=slips, diagnose=diagnose,
                        shape_hints={"db": SUM_OVER_BATCH,
-                                    "dWx": "dWx has Wx's shape (D, H): x.T @ da.",
-                                    "dWh": "dWh has Wh's shape (H, H): h_prev.T @ da."},
+                                    **{f"d{v}": SHAPES.format(what=f"d{v}", shape=s, of=v) for v, s in shapes.items()}},
                        numeric=numeric)
     return judge
 
