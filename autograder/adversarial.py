@@ -546,3 +546,179 @@ def parse_cases() -> dict[str, tuple[str, bytes]]:
         "many-cells-md-paragraphs": ("03_softmax.md", b"```python\nx=1\n```\n" + b"a\n\n\n" * 20_000),
         "one-cell-many-lines-py": ("03_softmax.py", b"# %%\n" + b"x=1\n" * 500_000),
     }
+
+
+# ---- the publish command's adversaries (`python -m autograder publish DIR`): what could carry the
+# instructor's content into the public student repository, or make a publish remove or write what is
+# not its own. Each case is planted where the publish meets it, by tests/test_publish.py:
+#   TREE      a staged student repository (a copy of one publish), then `publish.verify`
+#   PACKAGE   this repository's utils in a git clone (tracked files added), then `publish.stage_package`
+#   PREVIOUS  a folder holding `dir` (a previous publish, with .git) and `outside`, then `publish.replace`
+#             of the folder `dest` names; nothing in `dir` or `outside` may change on a refusal
+#   SOURCE    a copy of a source notebook, then `build.text_to_notebook`
+# Paths are relative to that place; in a link, `{outside}` is the outside folder and `{repository}` this
+# repository; in a list line, `{sha:PATH}` is the sha256 of the file PATH there.
+
+TREE, PACKAGE, PREVIOUS, SOURCE = "tree", "package", "previous", "source"
+PUBLISH_ASSIGNMENT = "02_backprop"
+
+
+@dataclass
+class PublishCase:
+    where: str                    # TREE, PACKAGE, PREVIOUS or SOURCE
+    what: str                     # the attack, and what it got through before
+    refusal: str                  # a phrase the refusal must contain; "" where the publish goes on
+    write: dict = None            # path -> text, written (folders made)
+    append: dict = None           # path -> text appended
+    links: dict = None            # path -> where the link points
+    folders: tuple = ()           # folders made
+    substitute: tuple = ()        # (path, regex, replacement): the first match replaced
+    manifest: tuple = ()          # PREVIOUS: lines appended to dest's .published-files
+    dest: str = "dir"             # PREVIOUS: the folder published to
+    left_out: tuple = ()          # PACKAGE: files that must not be staged
+    track: bool = False           # PACKAGE: what is planted is added to git (`git add`)
+    absent: str = ""              # SOURCE: text the built notebook must not hold
+
+
+def _doctest(code: str) -> str:
+    return "".join(f">>> {line}\n" for line in code.splitlines() if line.strip())
+
+
+def publish_cases(solution: str, short: str, hidden: str, reference: str) -> dict[str, PublishCase]:
+    """`solution`: the code of one solution region (dedented); `short`: a solution statement of under 25
+    characters; `hidden`, `reference`: the text of an autograder/hidden and an autograder/references
+    module (their `backprop`)."""
+    nb = f"release/{PUBLISH_ASSIGNMENT}/{PUBLISH_ASSIGNMENT}.ipynb"
+    src = f"source/{PUBLISH_ASSIGNMENT}/{PUBLISH_ASSIGNMENT}.py"
+    leaked = "statement(s) of a solution or hidden test"
+    grader = "imports the grader"
+    commented = "".join(f"    {line}  # as in the notes\n" for line in solution.splitlines())
+    cases = {
+        # C1: the line match took `>>> x = ...` for another line than `x = ...`
+        "solution-in-a-doctest": PublishCase(TREE, "a solution as a docstring's doctest (C1)", leaked,
+                                             write={"utils/shapes.py": f'"""Shape helpers.\n\n{_doctest(solution)}"""\n'}),
+        # C2: a trailing comment on every line
+        "solution-with-comments": PublishCase(TREE, "a solution with a comment after each line (C2)", leaked,
+                                              write={"utils/notes.py": f"def helper(dout, cache, x, w, b):\n{commented}"}),
+        "solution-reformatted": PublishCase(TREE, "a solution with its spacing changed", leaked,
+                                            write={"utils/notes.py": solution.replace(" = ", "=").replace(", ", ",")
+                                                   .replace("(", "( ")}),
+        "solution-in-notebook-markdown": PublishCase(TREE, "a short solution statement as inline code in a "
+                                                     "release notebook's markdown", leaked,
+                                                     substitute=(nb, r'("source": \[\s*")',
+                                                                 r'\1Hint: `' + short.replace("\\", "\\\\")
+                                                                 + r'`\\n", "')),
+        # C1: lines under 25 characters were never compared
+        "short-solution-line": PublishCase(TREE, "a solution statement under 25 characters", leaked,
+                                           append={"utils/plots.py": f"\n\ndef _helper(dout, x):\n    {short}\n"}),
+        "short-solution-line-commented": PublishCase(TREE, "a short solution statement commented out", leaked,
+                                                     append={"utils/plots.py": f"\n# {short}\n"}),
+        # C2: the marker check looked at .ipynb and .md only, and only in nbgrader's spelling
+        "marker-in-utils": PublishCase(TREE, "nbgrader's marker in a utils module, spelt another way", "nbgrader marker",
+                                       append={"utils/plots.py": "\n# ### Begin Solution\n"}),
+        # C3: a hidden check or reference with a comment changed: the digest differed
+        "hidden-check-copied": PublishCase(TREE, "a hidden check module copied into utils, a comment added (C3)",
+                                           "autograder/hidden/backprop.py",
+                                           write={"utils/checks/backprop_extra.py": "# extra cases\n" + hidden}),
+        "reference-copied": PublishCase(TREE, "a reference module copied into utils, imports made relative (C3)",
+                                        "autograder/references/backprop.py",
+                                        write={"utils/checks/backprop_ref.py": "# the references\n" + reference.replace(
+                                            "from utils.", "from ..").replace("from . import", "from .core import")}),
+        # C4: the import regex saw `import autograder` only at a line's start
+        "grader-import-after-another": PublishCase(TREE, "`import numpy as np, autograder.hidden` (C4)", grader,
+                                                   write={"utils/sneaky.py": "import numpy as np, autograder.hidden\n"}),
+        "grader-import-by-name": PublishCase(TREE, "importlib.import_module(\"autograder.hidden\") (C4)", grader,
+                                             write={"utils/sneaky.py": "import importlib\n_h = importlib.import_module("
+                                                                       "\"autograder.hidden\")\n"}),
+        "grader-import-dunder": PublishCase(TREE, "__import__(\"autograder.references\") (C4)", grader,
+                                            write={"utils/sneaky.py": "_r = __import__('autograder.references')\n"}),
+        "grader-import-relative": PublishCase(TREE, "a relative import out of utils, to the repository's root", grader,
+                                              write={"utils/checks/sneaky.py": "from ...autograder import hidden\n"}),
+        # C7: the stored values were published unchecked
+        "expected-extra-key": PublishCase(TREE, "a stored-values file with a key of its own (C7)",
+                                          "is not a reference utils declares",
+                                          substitute=("utils/checks/expected/backprop.json", r"\A\{",
+                                                      '{"hidden_cases": {"seed 1234": [1.0, 2.0]},')),
+        "expected-extra-file": PublishCase(TREE, "a stored-values file no reference uses (C7)",
+                                           "is not a reference utils declares",
+                                           write={"utils/checks/expected/hidden_cases.json": '{"CANARY": {"dx": 1}}\n'}),
+        "link-to-a-hidden-check": PublishCase(TREE, "a link in utils to a hidden check (C5)", "not a kind of file",
+                                              links={"utils/link_hidden.py": "{repository}/autograder/hidden/backprop.py"}),
+        # N1: a source cell header's `key="..."` reached the release notebook as cell metadata
+        "notebook-cell-metadata": PublishCase(TREE, "a release notebook cell with metadata of its own (N1)",
+                                              "metadata a release notebook does not carry",
+                                              substitute=(nb, r'"metadata": \{\}', '"metadata": {"instructor_note": '
+                                                          '"reference answer: out = np.maximum(x, 0.0)"}')),
+        "notebook-outputs": PublishCase(TREE, "a release notebook with an output", "outputs",
+                                        substitute=(nb, r'"outputs": \[\]', '"outputs": [{"name": "stdout", '
+                                                    '"output_type": "stream", "text": "dw = x_rows.T @ dout"}]')),
+        "notebook-metadata": PublishCase(TREE, "a release notebook with notebook metadata of its own",
+                                         "notebook metadata", substitute=(nb, r'"language_info": \{',
+                                                                          '"instructor": "answers", "language_info": {')),
+        "marker-variant-in-a-notebook": PublishCase(TREE, "`### Begin Hidden Tests` in a release notebook (N2)",
+                                                    "nbgrader marker", substitute=(nb, r'("source": \[\s*")',
+                                                                                   r'\1### Begin Hidden Tests\\n", "')),
+        "pyproject-url": PublishCase(TREE, "a dependency from a URL, which pip installs over Colab's",
+                                     "installs from a URL", substitute=("pyproject.toml", r'"numpy>=[^"]*"',
+                                                                        '"numpy @ https://example.org/numpy.whl"')),
+        "pyproject-pin": PublishCase(TREE, "a pinned dependency", "more than a lower bound",
+                                     substitute=("pyproject.toml", r'"numpy>=', '"numpy==')),
+        "pyproject-find": PublishCase(TREE, "packages found, not listed", "packages must list",
+                                      substitute=("pyproject.toml", r'packages = \[[^\]]*\]',
+                                                  '[tool.setuptools.packages.find]\nwhere = ["."]')),
+        # C9, C6b: every file under utils was copied, untracked and ignored ones too, a folder `x.py` crashed it
+        "untracked-module": PublishCase(PACKAGE, "an untracked utils/scratch_solutions.py (C9)", "",
+                                        write={"utils/scratch_solutions.py": "def relu(x):\n    return x\n"},
+                                        left_out=("utils/scratch_solutions.py",)),
+        "jupyter-checkpoint": PublishCase(PACKAGE, "utils/.ipynb_checkpoints/*-checkpoint.py, ignored (C9)", "",
+                                          write={"utils/.ipynb_checkpoints/scratch-checkpoint.py": "x = 1\n"},
+                                          left_out=("utils/.ipynb_checkpoints/scratch-checkpoint.py",)),
+        "untracked-expected": PublishCase(PACKAGE, "an untracked stored-values file (C7)", "",
+                                          write={"utils/checks/expected/hidden_cases.json": "{}\n"},
+                                          left_out=("utils/checks/expected/hidden_cases.json",)),
+        "folder-named-like-a-module": PublishCase(PACKAGE, "a folder utils/foo.py (C6b: IsADirectoryError)", "",
+                                                  folders=("utils/foo.py",), left_out=("utils/foo.py",)),
+        "tracked-link": PublishCase(PACKAGE, "a link to a hidden check, committed in utils (C5)", "is a link",
+                                    links={"utils/link_hidden.py": "{repository}/autograder/hidden/backprop.py"},
+                                    track=True),
+        # D7: a link in DIR, and the list naming files through it: files outside DIR were deleted
+        "manifest-through-a-link": PublishCase(
+            PREVIOUS, "utils/x.py a link to a folder outside DIR, the list naming files through it (D7)", "is a link",
+            links={"dir/utils/x.py": "{outside}"},
+            manifest=("{sha:outside/important.py}  utils/x.py/important.py",
+                      "{sha:outside/sub/deep.py}  utils/x.py/sub/deep.py", "{sha:outside/important.py}  utils/x.py")),
+        "manifest-names-a-folder": PublishCase(PREVIOUS, "the list naming a folder", "a folder",
+                                               folders=("dir/utils/gone.py",),
+                                               manifest=("0" * 64 + "  utils/gone.py",)),
+        "manifest-escapes-dir": PublishCase(PREVIOUS, "the list naming ../outside/important.py", "edited",
+                                            manifest=("{sha:outside/important.py}  ../outside/important.py",)),
+        # D11: a line added to the list made the publish delete a contributor's file
+        "manifest-names-a-contributor-file": PublishCase(
+            PREVIOUS, "utils/contrib.py, someone's, added to the list (D11)", "edited",
+            write={"dir/utils/contrib.py": "# mine\n"}, manifest=("utils/contrib.py",)),
+        "manifest-names-a-contributor-file-with-a-digest": PublishCase(
+            PREVIOUS, "utils/contrib.py added to the list with a digest, not its own (D11)", "changed since",
+            write={"dir/utils/contrib.py": "# mine\n"}, manifest=("{sha:dir/utils/plots.py}  utils/contrib.py",)),
+        "published-file-changed": PublishCase(PREVIOUS, "a file the last publish wrote, changed since", "changed since",
+                                              append={"dir/utils/plots.py": "\n# my fix\n"}),
+        "foreign-link": PublishCase(PREVIOUS, "a link to a folder outside, not in the list", "did not write",
+                                    links={"dir/release/99_extra": "{outside}"}),
+        # D5, D10
+        "dir-is-a-worktree": PublishCase(PREVIOUS, "DIR a git worktree: `.git` a file (D5: refused)", "",
+                                         write={"fresh/.git": "gitdir: /elsewhere/.git/worktrees/public\n"},
+                                         dest="fresh"),
+        "dir-under-a-file": PublishCase(PREVIOUS, "DIR under a regular file (D10: failed after the build)",
+                                        "is not a folder", write={"afile": "x\n"}, dest="afile/public"),
+        # N1-N3 in the build: the release took a cell header's metadata, and a marker nbgrader did not know
+        "source-cell-metadata": PublishCase(SOURCE, "a source cell header with `instructor_note=\"...\"` (N1)", "",
+                                            substitute=(src, r'(?m)^(# %% nbgrader=\{[^\n]*\})$',
+                                                        r'\1 instructor_note="CANARY out = np.maximum(x, 0.0)"'),
+                                            absent="CANARY"),
+        "hidden-marker-in-title-case": PublishCase(SOURCE, "`### Begin Hidden Tests` (N2)", "is not nbgrader's marker",
+                                                   substitute=(src, r"### BEGIN HIDDEN TESTS", "### Begin Hidden Tests")),
+        "hidden-marker-singular": PublishCase(SOURCE, "`### BEGIN HIDDEN TEST` (N2b)", "is not nbgrader's marker",
+                                              substitute=(src, r"### BEGIN HIDDEN TESTS", "### BEGIN HIDDEN TEST")),
+        "solution-marker-in-title-case": PublishCase(SOURCE, "`### Begin Solution` (N3)", "is not nbgrader's marker",
+                                                     substitute=(src, r"### BEGIN SOLUTION", "### Begin Solution")),
+    }
+    return cases

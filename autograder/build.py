@@ -64,10 +64,15 @@ def instructor_notebook(assignment: str, course: Path = paths.NBGRADER_COURSE) -
 #: Colab opens a notebook by URL only from GitHub (colab.research.google.com/github/OWNER/NAME/blob/REF/PATH)
 #: and from Gists, which cannot hold the course's folders: the course repository must be on GitHub
 COLAB_HOST = "github.com"
-_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")   # GitHub's user and organisation names
-_NAME = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}")
-# a branch or tag git accepts, in characters that need no quoting in a URL or the setup cell's string
-_REF = re.compile(r"(?![-/])(?!.*\.\.)(?!.*//)(?!.*\.lock$)[A-Za-z0-9._/-]+(?<![./])")
+# GitHub's user and organisation names: letters, digits and single hyphens inside, at most 39
+_OWNER = re.compile(r"(?=.{1,39}$)[A-Za-z0-9](?:-?[A-Za-z0-9])*")
+# GitHub's repository names: not `.` or `..`, not ending in `.` (nor `.git`, checked below)
+_NAME = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}(?<!\.)")
+# a branch or tag git accepts (git check-ref-format), in characters that need no quoting in a URL or
+# the setup cell's string: `/`-separated parts, none empty, none starting with `.` or ending in
+# `.lock`; no `..`, no leading `-`, no trailing `.`
+_REF_PART = r"(?!\.)(?:(?!\.\.)[A-Za-z0-9._-])+(?<!\.lock)"
+_REF = re.compile(rf"(?!-){_REF_PART}(?:/{_REF_PART})*(?<!\.)")
 
 
 class RepositoryError(ValueError):
@@ -96,11 +101,13 @@ def colab_repository(cfg: dict) -> tuple[str, str, str]:
     owner, name = parts[1:]
     if not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name.endswith(".git"):
         raise RepositoryError(f"repository {repository!r}: {owner!r}/{name!r} is not a GitHub OWNER/NAME "
-                              "(letters, digits and '-'; the name also '.' and '_', without .git)")
+                              "(letters, digits and single '-' inside; the name also '.' and '_', "
+                              "not ending in '.' or .git)")
     if not isinstance(ref, str) or not _REF.fullmatch(ref):
         raise RepositoryError(f"ref {ref!r} is not a branch or tag name the setup cells and badges can use "
-                              "(letters, digits, '.', '_', '-' and '/'; no '..', '//', leading '-' or '/'; "
-                              "quoted in course.yml if it looks like a number)")
+                              "(letters, digits, '.', '_', '-' and '/'; no '..', '//', leading '-' or '/', "
+                              "trailing '.' or '/', part starting with '.' or ending in '.lock'; quoted in "
+                              "course.yml if it looks like a number)")
     return owner, name, ref
 
 
@@ -143,8 +150,32 @@ def shared_head_cells(assignment: str, cfg: dict) -> list:
 _ID_OK = re.compile(r"[^a-zA-Z0-9_-]")
 
 
+#: the nbgrader metadata a source cell may give (the rest nbgrader adds itself)
+NBGRADER_KEYS = frozenset({"grade", "grade_id", "locked", "points", "schema_version", "solution", "task"})
+#: nbgrader's region markers, as its preprocessors look for them (case-sensitive, anywhere in a line)
+NBGRADER_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                    "BEGIN MARK SCHEME", "END MARK SCHEME")
+#: a line that looks like one of them in any case, spacing or number (`### Begin Hidden Test`)
+MARKER_LIKE = re.compile(r"(?i)\b(?:begin|end)[\s_-]*(?:solutions?|hidden[\s_-]*tests?|mark(?:ing)?[\s_-]*schemes?)\b")
+
+
+class SourceError(ValueError):
+    """A source notebook the build would release wrongly: a marker nbgrader does not see, nbgrader
+    metadata it does not know."""
+
+
+def misspelt_marker(line: str) -> bool:
+    """A line nbgrader would not take for a marker but the author meant as one: what follows would be
+    released to students."""
+    return bool(MARKER_LIKE.search(line)) and not any(m in line for m in NBGRADER_MARKERS)
+
+
 def normalize_nbgrader(meta: dict) -> dict:
     """Fill the defaults nbgrader expects; every cell that is not an answer is locked."""
+    unknown = set(meta) - NBGRADER_KEYS
+    if unknown:
+        raise SourceError(f"nbgrader cell {meta.get('grade_id')}: unknown keys {sorted(unknown)} "
+                          f"(known: {sorted(NBGRADER_KEYS)})")
     out = {"grade": False, "solution": False, "task": False, "schema_version": 3}
     out.update(meta)
     out.setdefault("locked", not out["solution"])
@@ -160,11 +191,17 @@ def text_to_notebook(assignment: str, cfg: dict | None = None):
     cfg = cfg or course_config()
     nb = jupytext.read(paths.source_script(assignment))
     cells = shared_head_cells(assignment, cfg)
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells, 1):
         cell = copy.deepcopy(cell)
-        cell.metadata.pop("lines_to_next_cell", None)
-        if "nbgrader" in cell.metadata:
-            cell.metadata["nbgrader"] = normalize_nbgrader(dict(cell.metadata["nbgrader"]))
+        bad = [line.strip() for line in cell.source.splitlines() if misspelt_marker(line)]
+        if bad:
+            raise SourceError(f"{assignment}, cell {number} ({cell.source.splitlines()[0][:60]!r}): {bad[0]!r} is not "
+                              f"nbgrader's marker, which is exactly one of {list(NBGRADER_MARKERS)} (case and "
+                              "spacing as written): nbgrader would hand students what it encloses")
+        # Only nbgrader's metadata, rebuilt: any other key of a source cell's header (jupytext keeps
+        # `# %% key=value` as metadata) would reach the release notebook as it is.
+        meta = cell.metadata.get("nbgrader")
+        cell.metadata = nbformat.NotebookNode({} if meta is None else {"nbgrader": normalize_nbgrader(dict(meta))})
         cells.append(cell)
     for i, cell in enumerate(cells):  # stable ids: the grade id where there is one
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -254,5 +291,5 @@ def main() -> None:
     try:
         for path in build_release():
             print(f"released {path}")
-    except RepositoryError as exc:   # course.yml's to fix, not a bug: say what to do
+    except (RepositoryError, SourceError) as exc:   # course.yml's or source/'s to fix, not a bug: say what to do
         raise SystemExit(f"build stopped: {exc}") from None

@@ -6,31 +6,46 @@ instructor repository.
 DIR then holds, for the repository and ref given (course.yml's by default):
 
     release/NN/NN.ipynb   the student notebooks, their badges and setup cells pointing at that repository
-    utils/                the student package, with its visible checks' stored values
+    utils/                the student package as git tracks it (its working-tree content), with its
+                          visible checks' stored values: never an untracked or ignored file
     pyproject.toml        this repository's own: the setup cell's `pip install git+https://...` builds utils
     README.md             every notebook with its title and "Open in Colab" badge
     .gitignore
-    .published-files      what this command wrote: the next publish replaces exactly those files
+    .published-files      the sha256 and path of every file this command wrote
 
 Push DIR to that repository. DIR must lie outside this repository, and be empty (a fresh clone of the
-public repository, `.git` only, is empty) or a previous publish holding nothing else: a publish never
-deletes a file it did not write. The tree is checked before it reaches DIR: only the kinds of file
-above, no solution or hidden test, no instructor folder (source/, samples/, autograder/), no import of
-the grader, no copy of an instructor file (hidden checks, references).
+public repository, `.git` only, is empty; `.git` may be a folder or, for a worktree or submodule, a
+file) or a previous publish holding nothing else. Publishing again removes the files the previous
+publish listed, and only while each still holds what was written: a changed one stops the publish,
+named, and so does a listed path through a link or a folder. Nothing outside DIR is removed or
+written, and no link is ever followed there.
+
+The tree is checked before it reaches DIR (`verify`): only the kinds of file above; no instructor
+folder (source/, samples/, autograder/); no nbgrader marker in any spelling, in any file; no
+statement of a solution or hidden test (compared as parsed Python, in code, comments, docstrings and
+doctests alike) and no function or class of a hidden check, a reference or a solution; no import of
+the grader; release notebooks with nbgrader's metadata only and no outputs; stored check values for
+declared references only; pyproject.toml packaging utils alone with lower bounds only.
 """
 from __future__ import annotations
 
+import ast
+import doctest
 import hashlib
+import json
 import os
 import re
 import shutil
+import stat
+import subprocess
 import tempfile
+import textwrap
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import jupytext
-import nbformat
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 
 from . import build, paths
 
@@ -38,52 +53,480 @@ from . import build, paths
 #: sample answers (samples/), the grader with its hidden checks and the visible checks' references
 #: (autograder/)
 INSTRUCTOR_FOLDERS = ("autograder", "source", "samples")
-#: text that only instructor files hold: nbgrader's solution, hidden-test and mark-scheme regions, and
-#: any mention of the grader
+#: the coarse, line-level look tests/test_no_leaks.py takes at the committed release/ and utils:
+#: text only instructor files hold, and the grader's imports (`verify` below is stricter)
 SECRET_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME", "autograder")
 _REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
             "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
 IMPORTS_GRADER = re.compile(r"\b(?:from|import)\s+autograder\b")   # (utils never needs the grader)
 
 MANIFEST = ".published-files"
+_MANIFEST_HEAD = ("# Written by the course's publish command: the sha256 and path of each file it wrote. The next\n"
+                  "# publish removes exactly these files, and only while each still holds what was written.\n")
+_MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (\S+)")
 GITIGNORE = "__pycache__/\n*.pyc\n.ipynb_checkpoints/\n*.egg-info/\nbuild/\ndist/\ncheckpoints/\n"
-_KEPT = ".git"   # the public repository's own history: never read, written or removed
+_KEPT = ".git"   # the public repository's own (a folder, or a file in a worktree): never read, written or removed
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")   # a published path's parts: no dot files, no odd names
+
+#: what a release notebook holds besides its cells' sources: the build's kernel, nbgrader's cell
+#: metadata (build.text_to_notebook keeps no other key; nbgrader adds `deletable`, `editable`, and
+#: `cell_type` and `checksum` in its own), no outputs
+NOTEBOOK_METADATA = {"kernelspec": build.KERNELSPEC, "language_info": {"name": "python"}}
+CELL_KEYS = {"cell_type", "id", "metadata", "source", "outputs", "execution_count"}
+CELL_METADATA = {"nbgrader", "deletable", "editable"}
+NBGRADER_METADATA = build.NBGRADER_KEYS | {"cell_type", "checksum"}
 
 
 class PublishError(RuntimeError):
     """DIR is not a place to publish to, or the tree would hand students something of the instructor's."""
 
 
-def _region_lines(text: str, kind: str) -> list[str]:
+# ---- what students must not get -----------------------------------------------------------------
+
+def _region(text: str, kind: str) -> dict[int, str]:
+    """{line number: line} of the lines between `kind`'s markers, as written."""
     begin, end = _REGIONS[kind]
-    inside, out = False, []
-    for line in text.splitlines():
+    inside, out = False, {}
+    for number, line in enumerate(text.splitlines(), 1):
         if begin in line:
             inside = True
         elif end in line:
             inside = False
         elif inside:
-            out.append(line.strip().lstrip("#").strip())
+            out[number] = line
     return out
 
 
 def secret_lines() -> set[str]:
     """Lines that only the instructor may see: solution bodies and hidden tests, long enough to be
-    distinctive (a bare `return out` could appear anywhere)."""
+    distinctive (a bare `return out` could appear anywhere). The coarse look of tests/test_no_leaks.py;
+    `verify` compares statements (`instructor_secrets`)."""
     lines = set()
     for a in build.assignment_ids():
         for cell in jupytext.read(paths.source_script(a)).cells:
             for kind in _REGIONS:
-                lines.update(line for line in _region_lines(cell.source, kind) if len(line) >= 25)
+                stripped = (line.strip().lstrip("#").strip() for line in _region(cell.source, kind).values())
+                lines.update(line for line in stripped if len(line) >= 25)
     return lines
 
 
+#: nodes a statement may consist of and still say nothing of a solution: `pass`, `return out`,
+#: `x, w, b = cache`, `import numpy as np` appear in any code
+_PLAIN = (ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Starred, ast.UnaryOp, ast.unaryop,
+          ast.expr_context, ast.Pass, ast.Break, ast.Continue, ast.Return, ast.Expr, ast.Assign, ast.Delete, ast.alias)
+
+
+def _trivial(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal))
+            or all(isinstance(node, _PLAIN) for node in ast.walk(stmt)))
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.AST) -> dict[str, ast.stmt]:
+    """{ast.dump: statement} of every simple statement in `tree`, nested ones too (names, constants
+    and structure; comments, spacing and line breaks do not count), but trivial ones. (A block's
+    statements are compared one by one; functions and classes whole by `_definitions`.)"""
+    return {ast.dump(s): s for s in ast.walk(tree) if isinstance(s, ast.stmt)
+            and not any(hasattr(s, b) for b in _BLOCKS) and not _trivial(s)}
+
+
+def _docstring(node: ast.AST) -> bool:
+    body = getattr(node, "body", None)
+    return (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and bool(body)
+            and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str))
+
+
+def _dump_without_docstrings(node: ast.AST) -> str:
+    """ast.dump of a definition as if it had no docstrings and no decorators (taken out for the
+    dump, then put back): `@implements(...)` dropped from a copied reference changes nothing."""
+    saved = [(n, n.body) for n in ast.walk(node) if _docstring(n)]
+    decorators = node.decorator_list
+    try:
+        for n, body in saved:
+            n.body = body[1:] or [ast.Pass()]
+        node.decorator_list = []
+        return ast.dump(node)
+    finally:
+        for n, body in saved:
+            n.body = body
+        node.decorator_list = decorators
+
+
+_DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _forwards(d: ast.AST) -> bool:
+    """A function whose body only passes its arguments on to another function by name, as
+    `find(name, ...)` does in both utils.checks and autograder.hidden: it says nothing itself."""
+    body = d.body[1:] if _docstring(d) else d.body
+    return (not isinstance(d, ast.ClassDef) and len(body) == 1 and isinstance(body[0], (ast.Return, ast.Expr))
+            and isinstance(call := body[0].value, ast.Call) and isinstance(call.func, ast.Name)
+            and all(isinstance(a, (ast.Name, ast.Constant)) for a in [*call.args, *(k.value for k in call.keywords)]))
+
+
+def _definitions(tree: ast.Module, lines: set[int] | None = None) -> dict[str, str]:
+    """{ast.dump without docstrings: name} of the functions and classes `tree` defines at its top
+    level (only those spanning one of `lines`, where given), whole: a helper nested in a hidden check
+    may well be the visible check's own."""
+    return {_dump_without_docstrings(d): d.name for d in tree.body if isinstance(d, _DEFINITION)
+            and not _forwards(d) and (lines is None or any(d.lineno <= n <= (d.end_lineno or d.lineno) for n in lines))}
+
+
+_MAGIC = re.compile(r"^(\s*)[%!].*$", re.M)
+
+
+def _parse_code(source: str, cell: bool = True) -> ast.Module | None:
+    """A notebook cell's code (IPython's `%` and `!` lines as `pass`) or a module's parsed, or None."""
+    try:
+        return ast.parse(_MAGIC.sub(r"\1pass", source) if cell else source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+_PREFIX = re.compile(r"^(?:#+|>>>|\.\.\.|>|[-*+]\s|`+)\s*")
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def _fragment_statements(text: str) -> dict[str, ast.stmt]:
+    """The statements in text that is not code as a whole: comments, docstrings, prose, markdown,
+    metadata. Every line alone (stripped of `#`, `>>>`, `...`, quoting, list bullets and backticks,
+    a block header given a body), every block of consecutive comment lines, and every doctest."""
+    found: dict[str, ast.stmt] = {}
+
+    def add(source: str) -> None:
+        try:
+            found.update(_statements(ast.parse(source)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
+
+    block: list[str] = []   # consecutive comment lines, their `#` taken off: a commented-out statement
+    for line in [*text.splitlines(), ""]:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            block.append(stripped.lstrip("#"))
+        elif block:
+            add(textwrap.dedent("\n".join(block)))
+            block = []
+        while True:
+            shorter = _PREFIX.sub("", stripped, count=1).rstrip("`").strip()
+            if shorter == stripped:
+                break
+            stripped = shorter
+        for piece in [stripped, *_INLINE_CODE.findall(line)]:
+            if piece.strip():
+                add(piece.strip() + (" pass" if piece.strip().endswith(":") else ""))
+    try:
+        for example in doctest.DocTestParser().get_examples(text):
+            add(example.source)
+    except ValueError:   # (an inconsistently indented example: its lines were taken one by one above)
+        pass
+    return found
+
+
+def _strings(obj) -> list[str]:
+    """Every string in a parsed JSON document, keys too."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return []
+
+
+@dataclass
+class Secrets:
+    """What only the instructor's files hold, in the forms `verify` compares."""
+    statements: dict[str, str] = field(default_factory=dict)    # ast.dump -> where (solutions, hidden tests,
+                                                                #   but what the source shows students too)
+    definitions: dict[str, str] = field(default_factory=dict)   # ast.dump -> where (hidden, references, solutions)
+    prose: dict[str, str] = field(default_factory=dict)         # a written answer's line, normalised -> where
+    files: dict[str, str] = field(default_factory=dict)         # sha256 -> instructor file
+    judged: dict = field(default_factory=dict)                  # (path, sha256, ...) -> _file_problems'
+
+
+def _prose(line: str) -> str:
+    return " ".join(re.sub(r"[#>*`_]", " ", line).lower().split())
+
+
+def _grade_call(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "grade")
+
+
+def instructor_secrets() -> Secrets:
+    """Every solution and hidden-test region of source/ as statements (and written answers' lines of
+    25 characters or more as text), every function and class of autograder/hidden, autograder/references
+    and the solution cells, and every instructor file's digest."""
+    secrets, public = Secrets(), set()
+    for a in build.assignment_ids():
+        for number, cell in enumerate(jupytext.read(paths.source_script(a)).cells, 1):
+            where = f"source/{a}, cell {number}"
+            inside: set[int] = set()
+            shown = "\n".join(line for n, line in enumerate(cell.source.splitlines(), 1)
+                              if n not in {*_region(cell.source, "solution"), *_region(cell.source, "hidden")})
+            tree = _parse_code(shown) if cell.cell_type == "code" else None
+            public.update(_fragment_statements(shown))   # (its comments and markdown too)
+            public.update(_statements(tree) if tree else ())
+            for kind in _REGIONS:
+                region = _region(cell.source, kind)
+                if not region:
+                    continue
+                inside.update(region)
+                code = textwrap.dedent("\n".join(region.values()))
+                tree = _parse_code(code) if cell.cell_type == "code" else None
+                found = _statements(tree) if tree else _fragment_statements(code)
+                if kind == "hidden":   # (its `grade(name, fn)` is the documented form, course/AUTHORING.md)
+                    found = {d: st for d, st in found.items() if not _grade_call(st)}
+                secrets.statements.update(dict.fromkeys(found, where))
+                if cell.cell_type != "code":
+                    secrets.prose.update({_prose(l): where for l in region.values() if len(_prose(l)) >= 25})
+            tree = _parse_code(cell.source) if inside and cell.cell_type == "code" else None
+            if tree:   # (a solution's function whole, its docstring aside)
+                secrets.definitions.update(dict.fromkeys(_definitions(tree, inside), where))
+    for shown in public:   # (`inputs = keras.Input((28, 28))` in a solution, and in the text beside it)
+        secrets.statements.pop(shown, None)
+    for folder in ("hidden", "references"):
+        for path in sorted((paths.ROOT / "autograder" / folder).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            where = path.relative_to(paths.ROOT).as_posix()
+            secrets.definitions.update({d: f"{where}: {name}" for d, name in _definitions(tree).items()})
+    secrets.files = {_digest(p): p.relative_to(paths.ROOT).as_posix()
+                     for folder in INSTRUCTOR_FOLDERS for p in (paths.ROOT / folder).rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size}
+    return secrets
+
+
+def _grader_imports(tree: ast.AST, module: PurePosixPath | None) -> list[str]:
+    """How code reaches the grader: an import naming `autograder` (in any position), a string that is
+    its module name (importlib.import_module("autograder.hidden"), __import__), or a relative import
+    out of the utils package (`module`: the file's path, for the depth of its package)."""
+    found = []
+    is_grader = re.compile(r"autograder(?:\.[\w.]*)?").fullmatch
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, *_DEFINITION)) and n.body and isinstance(n.body[0], ast.Expr)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if is_grader(a.name)]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and is_grader(node.module):
+                found.append(node.module)
+            elif node.level and module is not None and node.level >= len(module.parts):
+                found.append("." * node.level + (node.module or ""))   # (above utils: the repository root)
+            elif node.level and module is None:
+                found.append("." * node.level + (node.module or ""))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+              and is_grader(node.value.strip())):
+            found.append(repr(node.value))
+    return found
+
+
+def _utils_imports(tree: ast.AST, module: PurePosixPath | None) -> set[str]:
+    """The utils modules `tree` imports (dotted), relative imports of a utils module resolved."""
+    names = set()
+    package = list(module.parent.parts) if module is not None else []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                names.add(node.module or "")
+            elif module is not None and node.level <= len(package):
+                base = package[:len(package) - node.level + 1]
+                names.add(".".join([*base, *([node.module] if node.module else [])]))
+    return {n for n in names if n == "utils" or n.startswith("utils.")}
+
+
+def _notebook_problems(rel: PurePosixPath, nb: dict) -> list[str]:
+    """A release notebook holds the build's kernel metadata, nbgrader's cell metadata and no outputs:
+    anything else came from somewhere the other checks do not look."""
+    problems = []
+    if set(nb) - {"cells", "metadata", "nbformat", "nbformat_minor"} or nb.get("metadata") != NOTEBOOK_METADATA:
+        problems.append(f"{rel}: notebook metadata other than the build's kernel ({sorted(nb.get('metadata', {}))})")
+    for number, cell in enumerate(nb.get("cells", []), 1):
+        meta = cell.get("metadata", {})
+        extra = sorted((set(cell) - CELL_KEYS) | (set(meta) - CELL_METADATA)
+                       | (set(meta.get("nbgrader", {})) - NBGRADER_METADATA))
+        if extra:
+            problems.append(f"{rel}, cell {number}: metadata a release notebook does not carry: {extra}")
+        if cell.get("outputs") or cell.get("execution_count") is not None or cell.get("attachments"):
+            problems.append(f"{rel}, cell {number}: outputs")
+    return problems
+
+
+def _declared_references(root: Path) -> dict[str, str]:
+    """{reference name: its stored-values file} for every `@reference` declared in the tree's utils
+    (found in the source: utils.checks.references names `module.qualname`, stored by module)."""
+    from utils.checks.references import _file_of
+    declared = {}
+    for rel in _files(root):
+        if rel.parts[0] != "utils" or rel.suffix != ".py" or not stat.S_ISREG(os.lstat(root / rel).st_mode):
+            continue
+        module = ".".join(rel.with_suffix("").parts)
+        tree = _parse_code((root / rel).read_text(encoding="utf-8", errors="replace"), cell=False)
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, _DEFINITION) and any(
+                    (isinstance(d, ast.Name) and d.id == "reference")
+                    or (isinstance(d, ast.Attribute) and d.attr == "reference") for d in node.decorator_list):
+                name = f"{module}.{node.name}"
+                declared[name] = _file_of(name)
+    return declared
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{32}")
+
+
+def _expected_problems(rel: PurePosixPath, text: str, declared: dict[str, str]) -> list[str]:
+    """A stored-values file holds, for references utils declares and stores in this file, values by
+    fingerprint, and nothing else.
+
+    Recomputing the files instead (`python -m autograder expected`: every visible check run on the
+    solutions and their near misses, through TensorFlow and Keras) gives the same bytes but took 95 s
+    of CPU (180 s on 2 shared cores; 06's optimizers alone 137 s), against a publish's build of about
+    11 s: so a publish checks what each file may hold, and the values themselves are the ones git
+    tracks (an untracked file is never published) and tests/test_answer_key.py checks against the solutions."""
+    try:
+        stored = json.loads(text)
+    except ValueError:
+        return [f"{rel}: not JSON"]
+    if not isinstance(stored, dict):
+        return [f"{rel}: not a table of references"]
+    problems = []
+    for name, values in stored.items():
+        if declared.get(name) != rel.stem:
+            problems.append(f"{rel}: {name!r} is not a reference utils declares and stores there")
+        elif not isinstance(values, dict) or not all(isinstance(k, str) and _FINGERPRINT.fullmatch(k)
+                                                     for k in values):
+            problems.append(f"{rel}: {name!r} holds more than values by fingerprint")
+    return problems
+
+
+def _pyproject_problems(text: str) -> list[str]:
+    """The package must be utils alone, and its dependencies lower bounds only: an upper bound, a pin
+    or a URL would make pip replace the numpy, TensorFlow or Keras Colab ships."""
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [f"pyproject.toml: not TOML ({exc})"]
+    packages = config.get("tool", {}).get("setuptools", {}).get("packages")
+    if not isinstance(packages, list):
+        return ["pyproject.toml: [tool.setuptools] packages must list the packages (utils, utils.checks); "
+                "a `find` or none packages whatever lies beside them"]
+    problems = [f"pyproject.toml packages {p!r}, not utils" for p in packages
+                if not isinstance(p, str) or p.split(".")[0] != "utils"]
+    project = config.get("project", {})
+    for dependency in [*project.get("dependencies", []),
+                       *(d for ds in project.get("optional-dependencies", {}).values() for d in ds)]:
+        try:
+            requirement = Requirement(dependency)
+        except InvalidRequirement:
+            problems.append(f"pyproject.toml: {dependency!r} is not a requirement")
+            continue
+        if requirement.url:
+            problems.append(f"pyproject.toml: {dependency!r} installs from a URL, not a lower bound")
+        elif any(spec.operator != ">=" for spec in requirement.specifier):
+            problems.append(f"pyproject.toml: {dependency!r} is more than a lower bound")
+    return problems
+
+
+def _file_problems(rel: PurePosixPath, data: bytes, secrets: Secrets, declared: dict) -> tuple[list[str], set[str]]:
+    """(what is wrong with the file `rel` holding `data`, the utils modules it imports)."""
+    problems, imported = [], set()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in secrets.files:
+        problems.append(f"{rel}: a copy of {secrets.files[digest]}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return [*problems, f"{rel}: not UTF-8 text"], imported
+    texts, trees = [text], []
+    if rel.suffix == ".ipynb":
+        try:
+            nb = json.loads(text)
+            cells = [c for c in nb["cells"] if c.get("cell_type") == "code"]
+            problems += _notebook_problems(rel, nb)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return [*problems, f"{rel}: not a notebook"], imported
+        texts = _strings(nb)   # (sources, metadata and outputs alike, JSON's escapes undone)
+        trees = [t for t in (_parse_code("".join(c.get("source", ""))) for c in cells) if t]
+    elif rel.suffix == ".py":
+        trees = [t for t in [_parse_code(text, cell=False)] if t]
+        problems += [] if trees else [f"{rel}: does not parse as Python"]
+    elif rel.suffix == ".json":
+        problems += _expected_problems(rel, text, declared)
+        try:
+            texts += _strings(json.loads(text))
+        except ValueError:
+            pass
+    elif str(rel) == "pyproject.toml":
+        problems += _pyproject_problems(text)
+    markers = {m.group(0) for t in [text, *texts] for m in build.MARKER_LIKE.finditer(t)}
+    problems += [f"{rel}: contains {m!r} (an nbgrader marker)" for m in sorted(markers)]
+    module = rel if rel.suffix == ".py" else None
+    found: dict[str, ast.stmt] = {}
+    for t in texts:
+        found.update(_fragment_statements(t))
+        prose = {_prose(line) for line in t.splitlines()} & secrets.prose.keys()
+        problems += [f"{rel}: a written answer of {secrets.prose[p]}: {p[:60]!r}" for p in sorted(prose)]
+    for tree in trees:
+        found.update(_statements(tree))
+        problems += [f"{rel}: imports the grader ({how})" for how in _grader_imports(tree, module)]
+        problems += [f"{rel}: {name} is {secrets.definitions[dump]}'s"
+                     for dump, name in _definitions(tree).items() if dump in secrets.definitions]
+        imported |= _utils_imports(tree, module)
+    leaked = sorted(found.keys() & secrets.statements.keys())
+    if leaked:
+        problems.append(f"{rel}: {len(leaked)} statement(s) of a solution or hidden test, e.g. "
+                        f"{ast.unparse(found[leaked[0]]).splitlines()[0]!r} ({secrets.statements[leaked[0]]})")
+    return problems, imported
+
+
+def verify(root: Path, secrets: Secrets | None = None) -> None:
+    """Raise PublishError naming every file of the tree at `root` that students must not get.
+    `secrets`: instructor_secrets(), where already at hand (it remembers the files it has judged)."""
+    secrets = secrets or instructor_secrets()
+    problems, imported = [], {}
+    files = _files(root)
+    declared = _declared_references(root)
+    for rel in files:
+        if rel.parts[0] in INSTRUCTOR_FOLDERS:
+            problems.append(f"{rel}: instructor-only ({rel.parts[0]}/)")
+            continue
+        if not _allowed(rel) or not stat.S_ISREG(os.lstat(root / rel).st_mode):
+            problems.append(f"{rel}: not a kind of file the student repository holds")
+            continue
+        data = (root / rel).read_bytes()
+        key = (rel, hashlib.sha256(data).hexdigest(), tuple(sorted(declared.items())) if rel.suffix == ".json" else ())
+        if key not in secrets.judged:
+            secrets.judged[key] = _file_problems(rel, data, secrets, declared)
+        problems += secrets.judged[key][0]
+        imported[rel] = secrets.judged[key][1]
+    modules = {".".join(r.with_suffix("").parts[:-1] if r.stem == "__init__" else r.with_suffix("").parts)
+               for r in files if r.parts[0] == "utils" and r.suffix == ".py"}
+    for rel, names in sorted(imported.items()):
+        missing = sorted(names - modules)
+        if missing:
+            problems.append(f"{rel}: imports {', '.join(missing)}, which is not published (only files git "
+                            "tracks are: `git add` it)")
+    if problems:
+        raise PublishError("the student repository would hold what students must not get (or lack what "
+                           "they need):\n  " + "\n  ".join(problems))
+
+
+# ---- the tree -----------------------------------------------------------------------------------
+
 def _allowed(rel: PurePosixPath) -> bool:
     """The kinds of file a published tree holds (a path relative to its root)."""
-    top = rel.parts[0]
-    return (str(rel) in ("README.md", "pyproject.toml", ".gitignore", MANIFEST)
-            or (top == "release" and len(rel.parts) == 3 and rel.suffix == ".ipynb")
-            or (top == "utils" and rel.suffix == ".py")
+    parts = rel.parts
+    if str(rel) in ("README.md", "pyproject.toml", ".gitignore", MANIFEST):
+        return True
+    if not parts or not all(_PART.fullmatch(p) for p in parts):
+        return False
+    return ((parts[0] == "release" and len(parts) == 3 and rel.suffix == ".ipynb")
+            or (parts[0] == "utils" and rel.suffix == ".py")
             or (rel.parent == PurePosixPath("utils/checks/expected") and rel.suffix == ".json"))
 
 
@@ -94,6 +537,7 @@ def _walk(root: Path):
         here = PurePosixPath(Path(folder).relative_to(root).as_posix())
         if here == PurePosixPath("."):
             dirs[:] = [d for d in dirs if d != _KEPT]
+            names = [n for n in names if n != _KEPT]
         yield here, names + [d for d in dirs if os.path.islink(os.path.join(folder, d))]
 
 
@@ -106,55 +550,40 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _instructor_files() -> dict[str, Path]:
-    """{digest: path} of every non-empty file in the instructor folders (a copy would be a leak)."""
-    return {_digest(p): p for folder in INSTRUCTOR_FOLDERS for p in (paths.ROOT / folder).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size}
+def _git(root: Path, *args: str) -> list[PurePosixPath]:
+    proc = subprocess.run(["git", "-C", str(root), *args, "-z", "--", "utils"], capture_output=True)
+    if proc.returncode:
+        raise PublishError(f"publish sends only the files git tracks, and git could not list them in {root}: "
+                           f"{proc.stderr.decode(errors='replace').strip()}")
+    return [PurePosixPath(p) for p in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
 
-def _pyproject_problems(path: Path) -> list[str]:
-    """The package must be utils alone, and its dependencies lower bounds only: an upper bound or a
-    pin would make pip replace the numpy, TensorFlow or Keras Colab ships."""
-    config = tomllib.loads(path.read_text(encoding="utf-8"))
-    problems = [f"pyproject.toml packages {p!r}, not utils" for p in config["tool"]["setuptools"]["packages"]
-                if p.split(".")[0] != "utils"]
-    for dependency in config["project"]["dependencies"]:
-        if any(spec.operator != ">=" for spec in Requirement(dependency).specifier):
-            problems.append(f"pyproject.toml: {dependency!r} is more than a lower bound")
-    return problems
-
-
-def verify(root: Path) -> None:
-    """Raise PublishError naming every file of the tree at `root` that students must not get."""
-    secrets, instructor = secret_lines(), _instructor_files()
-    problems = []
-    for rel in _files(root):
-        path = root / rel
-        if rel.parts[0] in INSTRUCTOR_FOLDERS:
-            problems.append(f"{rel}: instructor-only ({rel.parts[0]}/)")
+def package_files(root: Path = paths.ROOT) -> tuple[list[PurePosixPath], list[PurePosixPath]]:
+    """(the utils files to publish, the untracked ones left out): the `.py` files and stored check
+    values git tracks, as they are in the working tree; never an untracked or ignored file (a
+    scratch file, a .ipynb_checkpoints copy) or one deleted from the working tree."""
+    tracked, problems = [], []
+    for rel in sorted(set(_git(root, "ls-files", "--cached"))):
+        if not _allowed(rel):
             continue
-        if not _allowed(rel) or not path.is_file() or path.is_symlink():
-            problems.append(f"{rel}: not a kind of file the student repository holds")
-            continue
-        if _digest(path) in instructor:
-            problems.append(f"{rel}: a copy of {instructor[_digest(path)].relative_to(paths.ROOT)}")
-        if rel.suffix == ".ipynb":
-            texts = [cell.source for cell in nbformat.read(path, as_version=4).cells]
-        else:
-            texts = [path.read_text(encoding="utf-8")]
-        for text in texts:
-            if rel.suffix in (".ipynb", ".md"):
-                problems += [f"{rel}: contains {m!r}" for m in SECRET_MARKERS if m in text]
-            if rel.suffix in (".ipynb", ".py") and IMPORTS_GRADER.search(text):
-                problems.append(f"{rel}: imports the grader")
-            leaked = secrets & {line.strip().lstrip("#").strip() for line in text.splitlines()}
-            if leaked:
-                problems.append(f"{rel}: solution or hidden-test lines, e.g. {sorted(leaked)[0]!r}")
-        if str(rel) == "pyproject.toml":
-            problems += _pyproject_problems(path)
+        kind = _kind(root, rel)   # (no part of the path a link)
+        if kind == "file":
+            tracked.append(rel)
+        elif kind != "missing":   # (missing: deleted in the working tree)
+            problems.append(f"{rel}: tracked, but in the working tree {kind}")
     if problems:
-        raise PublishError("the student repository would hold what students must not get:\n  "
-                           + "\n  ".join(problems))
+        raise PublishError("utils files that are not regular files:\n  " + "\n  ".join(problems))
+    untracked = [r for r in _git(root, "ls-files", "--others", "--exclude-standard") if _allowed(r)]
+    return tracked, sorted(untracked)
+
+
+def stage_package(tree: Path, root: Path = paths.ROOT) -> list[PurePosixPath]:
+    """Copy the utils files to publish from `root` into `tree`; return the untracked ones left out."""
+    tracked, untracked = package_files(root)
+    for rel in tracked:
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, tree / rel, follow_symlinks=False)
+    return untracked
 
 
 def student_readme(cfg: dict) -> str:
@@ -188,64 +617,184 @@ jupyter lab release/
 """
 
 
-def stage(tree: Path, cfg: dict) -> None:
-    """Write the student repository for `cfg`'s repository and ref into the empty folder `tree`."""
+def write_manifest(tree: Path) -> None:
+    """List every file of `tree` with its sha256 in its `.published-files`."""
+    (tree / MANIFEST).unlink(missing_ok=True)
+    (tree / MANIFEST).write_text(_MANIFEST_HEAD + "".join(f"{_digest(tree / rel)}  {rel}\n" for rel in _files(tree)),
+                                 encoding="utf-8")
+
+
+def stage(tree: Path, cfg: dict) -> list[PurePosixPath]:
+    """Write the student repository for `cfg`'s repository and ref into the empty folder `tree`;
+    return the untracked utils files left out."""
     with tempfile.TemporaryDirectory() as course:   # (never the real class's nbgrader folder)
         build.build_release(tree / "release", Path(course), cfg)
-    package = paths.ROOT / "utils"
-    for source in [*package.rglob("*.py"), *(package / "checks" / "expected").glob("*.json")]:
-        target = tree / source.relative_to(paths.ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    untracked = stage_package(tree)
     shutil.copyfile(paths.ROOT / "pyproject.toml", tree / "pyproject.toml")
     (tree / "README.md").write_text(student_readme(cfg), encoding="utf-8")
     (tree / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-    (tree / MANIFEST).write_text(
-        "# Written by the course's publish command, which replaces exactly these files next time.\n"
-        + "".join(f"{rel}\n" for rel in _files(tree)), encoding="utf-8")
+    write_manifest(tree)
+    return untracked
 
 
-def previous_publish(dest: Path) -> list[PurePosixPath]:
-    """The files an earlier publish wrote to `dest` (none for an empty or missing folder); PublishError
-    where publishing there could overwrite or delete files of anyone else's."""
+# ---- DIR ----------------------------------------------------------------------------------------
+
+def _destination(dest: Path) -> Path:
+    """`dest` resolved, where a publish may write: outside this repository, a folder or nothing yet
+    under a folder."""
     dest = dest.resolve()
     if dest.is_relative_to(paths.ROOT) or paths.ROOT.is_relative_to(dest):
         raise PublishError(f"{dest} is inside this instructor repository (or holds it): publish to a folder "
                            "outside it, e.g. ../dl-course-public, so that no solution can reach the public one")
-    if dest.exists() and not dest.is_dir():
-        raise PublishError(f"{dest} is not a folder")
-    present = _files(dest) if dest.exists() else []
-    if not present:
-        return []
-    manifest = dest / MANIFEST
-    if not manifest.is_file() or manifest.is_symlink():
+    for place in (dest, *dest.parents):
+        try:
+            mode = os.stat(place).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if not stat.S_ISDIR(mode):
+            raise PublishError(f"{place} is not a folder" + (f", so {dest} cannot be one" if place != dest else ""))
+        break
+    return dest
+
+
+def _kind(dest: Path, rel: PurePosixPath) -> str:
+    """What lies at `rel` under `dest`, each part looked at without following a link: "missing",
+    "file" (a regular file under real folders), or why it is neither."""
+    here = dest
+    for i, part in enumerate(rel.parts):
+        here = here / part
+        try:
+            mode = os.lstat(here).st_mode
+        except FileNotFoundError:
+            return "missing"
+        if stat.S_ISLNK(mode):
+            return f"{here.relative_to(dest)} is a link"
+        if i < len(rel.parts) - 1 and not stat.S_ISDIR(mode):
+            return f"{here.relative_to(dest)} is not a folder"
+    return "file" if stat.S_ISREG(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+
+
+def _read_manifest(dest: Path) -> dict[PurePosixPath, str]:
+    """{path: sha256} of the files the publish in `dest` wrote; PublishError where the list is not
+    one a publish writes."""
+    if _kind(dest, PurePosixPath(MANIFEST)) != "file":
         raise PublishError(f"{dest} is not empty and not a previous publish (it has no {MANIFEST}): publish to a "
                            "new folder, or a fresh clone of the public repository")
-    written = [PurePosixPath(line) for line in manifest.read_text(encoding="utf-8").splitlines()
-               if line and not line.startswith("#")]
-    if not all(_allowed(rel) and ".." not in rel.parts for rel in written):
-        raise PublishError(f"{manifest} lists files a publish never writes: it was edited; publish to a new folder")
-    foreign = sorted(set(present) - set(written) - {PurePosixPath(MANIFEST)})
+    written, bad = {}, []
+    for line in (dest / MANIFEST).read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _MANIFEST_LINE.fullmatch(line)
+        rel = PurePosixPath(match.group(2)) if match else None
+        if rel is None or not _allowed(rel) or str(rel) in (MANIFEST, ".") or rel in written:
+            bad.append(line)
+        else:
+            written[rel] = match.group(1)
+    if bad:
+        raise PublishError(f"{dest / MANIFEST} lists what a publish never writes "
+                           f"({bad[0]!r}{' ...' if bad[1:] else ''}): "
+                           "it was edited (or written by an older publish, without digests). Remove the files "
+                           "yourself, or publish to a new folder")
+    return written
+
+
+def previous_publish(dest: Path) -> dict[PurePosixPath, str]:
+    """{path: sha256} of the files an earlier publish wrote to `dest` and that are still there (none
+    for an empty or missing folder); PublishError where publishing there could remove, overwrite or
+    leave behind a file of anyone else's."""
+    dest = _destination(dest)
+    present = _files(dest) if dest.is_dir() else []
+    if not present:
+        return {}
+    written = _read_manifest(dest)
+    kinds = {rel: _kind(dest, rel) for rel in written}
+    odd = [f"{rel} ({kind})" for rel, kind in kinds.items() if kind not in ("file", "missing")]
+    if odd:
+        raise PublishError(f"{dest / MANIFEST} lists paths that are not files a publish wrote: {', '.join(odd[:10])}: "
+                           "it was edited, or the folder changed; nothing was removed. Publish to a new folder")
+    kept = {rel: digest for rel, digest in written.items() if kinds[rel] == "file"}
+    changed = sorted(rel for rel, digest in kept.items() if _digest(dest / rel) != digest)
+    if changed:
+        raise PublishError(f"files of the previous publish in {dest} were changed since: "
+                           f"{', '.join(map(str, changed[:10]))}"
+                           f"{' ...' if len(changed) > 10 else ''}. Publishing would remove them: keep the changes "
+                           "elsewhere (in this repository, if they are the course's), restore the files "
+                           f"(`git -C {dest} checkout -- FILE`), then publish again")
+    foreign = sorted(set(present) - set(kept) - {PurePosixPath(MANIFEST)})
     if foreign:
         raise PublishError(f"{dest} holds files a publish did not write, which it would leave in the student "
                            f"repository: {', '.join(map(str, foreign[:10]))}{' ...' if len(foreign) > 10 else ''}. "
                            "Move them out, or publish to a new folder")
-    return written
+    return kept
+
+
+def _open_folder(dest_fd: int, parts: tuple[str, ...], create: bool) -> int:
+    """A descriptor of the folder `parts` under `dest_fd`, every part opened without following a link
+    (made, where `create`)."""
+    fd = os.dup(dest_fd)
+    try:
+        for part in parts:
+            if create:
+                try:
+                    os.mkdir(part, dir_fd=fd)
+                except FileExistsError:
+                    pass
+            child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def replace(dest: Path, tree: Path) -> list[PurePosixPath]:
-    """Make `dest` hold the staged `tree`: the previous publish's files removed, `.git` kept."""
-    for rel in [*previous_publish(dest), PurePosixPath(MANIFEST)]:
-        (dest / rel).unlink(missing_ok=True)
-    for here, _ in sorted(_walk(dest), reverse=True):   # the folders left empty, deepest first
-        if here != PurePosixPath(".") and not any((dest / here).iterdir()):
-            (dest / here).rmdir()
-    written = _files(tree)
-    for rel in written:
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tree / rel, dest / rel)
-    return written
+    """Make `dest` hold the staged `tree`: the previous publish's files removed (each checked again as
+    it goes, never through a link), `.git` and everything else untouched, the new list written last."""
+    old = previous_publish(dest)
+    dest = _destination(dest)
+    new = [rel for rel in _files(tree) if str(rel) != MANIFEST]
+    blocked = [f"{rel} ({kind})" for rel in new if (kind := _kind(dest, rel)) != "missing" and rel not in old]
+    if blocked:
+        raise PublishError(f"{dest} has something where the publish writes: {', '.join(blocked[:10])}")
+    dest.mkdir(parents=True, exist_ok=True)
+    root = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for rel in sorted(old, key=lambda r: (-len(r.parts), str(r))):   # (deepest first, folders emptied)
+            folder = _open_folder(root, rel.parts[:-1], create=False)
+            try:
+                with open(rel.name, "rb", opener=lambda name, flags: os.open(
+                        name, flags | os.O_NOFOLLOW, dir_fd=folder)) as f:
+                    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) or \
+                            hashlib.sha256(f.read()).hexdigest() != old[rel]:
+                        raise PublishError(f"{dest / rel} changed while publishing: nothing more was removed")
+                os.unlink(rel.name, dir_fd=folder)
+            finally:
+                os.close(folder)
+            for depth in range(len(rel.parts) - 1, 0, -1):   # its folders, once empty
+                parent = _open_folder(root, rel.parts[:depth - 1], create=False)
+                try:
+                    os.rmdir(rel.parts[depth - 1], dir_fd=parent)
+                except OSError:   # (not empty, or gone)
+                    break
+                finally:
+                    os.close(parent)
+        for rel in [*new, PurePosixPath(MANIFEST)]:
+            folder = _open_folder(root, rel.parts[:-1], create=True)
+            try:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if str(rel) == MANIFEST else os.O_EXCL)
+                if str(rel) == MANIFEST and _kind(dest, rel) not in ("file", "missing"):
+                    raise PublishError(f"{dest / MANIFEST} is not a file")
+                with open(os.open(rel.name, flags, 0o644, dir_fd=folder), "wb") as f:
+                    f.write((tree / rel).read_bytes())
+            finally:
+                os.close(folder)
+    finally:
+        os.close(root)
+    return [*new, PurePosixPath(MANIFEST)]
 
+
+# ---- the command --------------------------------------------------------------------------------
 
 def publish_config(repository: str | None = None, ref: str | None = None) -> dict:
     """course.yml with the repository and ref to publish for, checked (RepositoryError)."""
@@ -255,22 +804,30 @@ def publish_config(repository: str | None = None, ref: str | None = None) -> dic
     return cfg
 
 
-def publish(dest: Path, repository: str | None = None, ref: str | None = None) -> list[PurePosixPath]:
-    """Write the student repository for `repository` and `ref` (course.yml's by default) to `dest`."""
+def publish(dest: Path, repository: str | None = None, ref: str | None = None,
+            left_out: list | None = None) -> list[PurePosixPath]:
+    """Write the student repository for `repository` and `ref` (course.yml's by default) to `dest`;
+    `left_out` (a list) gets the untracked utils files that were not published."""
     cfg = publish_config(repository, ref)
     previous_publish(dest)   # (refused before anything is built)
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
-        stage(tree, cfg)
+        untracked = stage(tree, cfg)
         verify(tree)
-        return replace(dest, tree)
+        written = replace(dest, tree)
+    if left_out is not None:
+        left_out.extend(untracked)
+    return written
 
 
 def main(dest: Path, repository: str | None = None, ref: str | None = None) -> None:
+    left_out: list[PurePosixPath] = []
     try:
         cfg = publish_config(repository, ref)
-        written = publish(dest, cfg["repository"], cfg["ref"])
-    except (build.RepositoryError, PublishError) as exc:
+        written = publish(dest, cfg["repository"], cfg["ref"], left_out)
+    except (build.RepositoryError, build.SourceError, PublishError) as exc:
         raise SystemExit(f"publish stopped: {exc}") from None
+    if left_out:
+        print(f"not published, as git does not track them: {', '.join(map(str, left_out))}")
     print(f"published {len(written)} files to {dest.resolve()}: commit them there and push to "
           f"https://{cfg['repository']} ({cfg['ref']})")

@@ -1,17 +1,27 @@
 """`python -m autograder publish DIR`: the public student repository holds the student files only,
 points at the repository it is published for, installs `utils` from a clone and runs a notebook; a
-host Colab cannot open is refused, and so is a DIR where publishing could touch someone's files."""
+host Colab cannot open is refused, and so is a DIR where publishing could touch someone's files.
+The attacks of autograder.adversarial.publish_cases are planted one by one: each refused with its
+reason, nothing outside DIR changed. One publish (one nbgrader build, about 11 s) serves them all."""
+import ast
+import hashlib
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from autograder import __main__ as cli
-from autograder import build, paths, publish
+from autograder import adversarial, build, paths, publish
+from autograder.adversarial import PACKAGE, PREVIOUS, SOURCE, TREE
 
 REPOSITORY, REF = "github.com/test-owner/test-course", "spring-2027"   # not course.yml's
 COLAB = f"https://colab.research.google.com/github/test-owner/test-course/blob/{REF}/release"
@@ -25,15 +35,19 @@ def published(tmp_path_factory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def secrets() -> publish.Secrets:
+    return publish.instructor_secrets()
+
+
 def _tree(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*")
             if p.is_file() and ".git" not in p.relative_to(root).parts}
 
 
 def _student_package() -> set[str]:
-    package = paths.ROOT / "utils"
-    return {p.relative_to(paths.ROOT).as_posix()
-            for p in [*package.rglob("*.py"), *(package / "checks" / "expected").glob("*.json")]}
+    """The utils files git tracks (what a publish sends)."""
+    return {str(rel) for rel in publish.package_files()[0]}
 
 
 def test_the_tree_holds_student_files_only(published, assignments):
@@ -42,6 +56,10 @@ def test_the_tree_holds_student_files_only(published, assignments):
     notebooks = {f"release/{a}/{a}.ipynb" for a in assignments}
     assert _tree(published) == notebooks | _student_package() | {
         "README.md", "pyproject.toml", ".gitignore", publish.MANIFEST}
+    listed = [line.split("  ", 1) for line in (published / publish.MANIFEST).read_text().splitlines()
+              if not line.startswith("#")]
+    assert {rel: digest for digest, rel in listed} == {
+        rel: hashlib.sha256((published / rel).read_bytes()).hexdigest() for rel in _tree(published) - {publish.MANIFEST}}
     for rel in [*_student_package(), "pyproject.toml"]:
         assert (published / rel).read_bytes() == (paths.ROOT / rel).read_bytes(), rel
     secrets = publish.secret_lines()
@@ -80,7 +98,7 @@ def test_a_clone_installs_utils_and_runs_a_release_notebook(published, tmp_path,
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                     "--target", str(site), spec], check=True, capture_output=True)
     assert {p.name for p in (site / "utils" / "checks" / "expected").glob("*.json")} == {
-        p.name for p in (paths.ROOT / "utils" / "checks" / "expected").glob("*.json")}
+        Path(p).name for p in _student_package() if p.endswith(".json")}
 
     path = clone / "release" / "01_perceptron" / "01_perceptron.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -116,7 +134,9 @@ def test_a_host_colab_cannot_open_is_refused_with_the_reason(repository, tmp_pat
     ("https://github.com/test-owner/test-course", REF), ("github.com/test-owner", REF),
     ("github.com/test-owner/test-course.git", REF), ("github.com/-owner/test-course", REF),
     ("github.com/test-owner/..", REF), (REPOSITORY, "a..b"), (REPOSITORY, "-x"), (REPOSITORY, 'main"; rm -rf ~; "'),
-    (REPOSITORY, "main branch"), (REPOSITORY, "main/"), (REPOSITORY, ""), (REPOSITORY, 2027)])
+    (REPOSITORY, "main branch"), (REPOSITORY, "main/"), (REPOSITORY, ""), (REPOSITORY, 2027),
+    ("github.com/o--/test-course", REF), ("github.com/test-owner/n.", REF), (REPOSITORY, ".hidden"),
+    (REPOSITORY, "a.lock/b"), (REPOSITORY, "main.")])
 def test_a_malformed_repository_or_ref_is_refused(repository, ref, tmp_path):
     with pytest.raises(build.RepositoryError, match="repository|ref"):
         publish.publish(tmp_path / "public", repository, ref)
@@ -143,15 +163,16 @@ def test_publish_writes_only_outside_this_repository_and_over_its_own_files(tmp_
 
 
 def test_a_new_publish_replaces_the_previous_one_and_nothing_else(published, tmp_path):
+    """An older publish (its own notebook since dropped, another README) in a clone: replaced by the
+    new one, `.git` untouched."""
     previous = tmp_path / "previous"
     shutil.copytree(published, previous, ignore=shutil.ignore_patterns(".git"))
     (previous / ".git").mkdir()
     (previous / ".git" / "HEAD").write_text("the public repository's history")
     (previous / "release" / "99_gone").mkdir()
     (previous / "release" / "99_gone" / "99_gone.ipynb").write_text("{}")
-    with open(previous / publish.MANIFEST, "a") as manifest:
-        manifest.write("release/99_gone/99_gone.ipynb\n")
     (previous / "README.md").write_text("old")
+    publish.write_manifest(previous)   # (as that publish wrote it)
 
     publish.replace(previous, published)
     assert _tree(previous) == _tree(published) and (previous / ".git" / "HEAD").exists()
@@ -164,10 +185,10 @@ def test_a_new_publish_replaces_the_previous_one_and_nothing_else(published, tmp
     assert (previous / "utils" / "mine.py").exists() and (previous / "README.md").exists()
 
 
-def test_verify_names_every_piece_of_instructor_content(published, tmp_path):
+def test_verify_names_every_piece_of_instructor_content(published, tmp_path, secrets):
     tree = tmp_path / "tree"
     shutil.copytree(published, tree, ignore=shutil.ignore_patterns(".git"))
-    publish.verify(tree)   # as published
+    publish.verify(tree, secrets)   # as published: the honest control
     notebook = tree / "release" / "01_perceptron" / "01_perceptron.ipynb"
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nw = 1\n### END SOLUTION"))
@@ -177,7 +198,7 @@ def test_verify_names_every_piece_of_instructor_content(published, tmp_path):
     shutil.copy(paths.ROOT / "autograder" / "hidden" / "softmax.py", tree / "utils" / "checks" / "more_softmax.py")
     shutil.copy(paths.ROOT / "autograder" / "references" / "softmax.py", tree / "utils" / "tf_softmax.py")
     with open(tree / "utils" / "plots.py", "a") as f:
-        f.write(f"\nfrom autograder.hidden import grade\n{sorted(publish.secret_lines())[0]}\n")
+        f.write(f"\nfrom autograder.hidden import grade\n{_material(secrets)['short']}\n")
     (tree / "utils" / "notes.txt").write_text("")
     pyproject = tree / "pyproject.toml"
     pinned = pyproject.read_text().replace('"numpy>=', '"numpy==', 1)   # (pip would replace Colab's numpy)
@@ -185,11 +206,170 @@ def test_verify_names_every_piece_of_instructor_content(published, tmp_path):
     pyproject.write_text(pinned)
 
     with pytest.raises(publish.PublishError) as refused:
-        publish.verify(tree)
+        publish.verify(tree, secrets)
     problems = str(refused.value)
     for expected in ["01_perceptron.ipynb: contains 'BEGIN SOLUTION'", "source/01_perceptron/01_perceptron.py: instructor-only",
                      "utils/checks/more_softmax.py: a copy of autograder/hidden/softmax.py",
                      "utils/tf_softmax.py: a copy of autograder/references/softmax.py",
-                     "utils/plots.py: imports the grader", "utils/plots.py: solution or hidden-test lines",
+                     "utils/plots.py: imports the grader", "utils/plots.py: 1 statement(s) of a solution",
                      "utils/notes.txt: not", "pyproject.toml: 'numpy=="]:
         assert expected in problems, (expected, problems)
+
+
+def test_prose_about_the_grader_is_not_an_import(published, tmp_path, secrets):
+    """N4, FP2: a notebook's markdown or a docstring that mentions the autograder is no leak."""
+    tree = tmp_path / "tree"
+    shutil.copytree(published, tree, ignore=shutil.ignore_patterns(".git"))
+    notebook = tree / "release" / "01_perceptron" / "01_perceptron.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("Submit the notebook as it is: the autograder reruns it."))
+    nbformat.write(nb, notebook)
+    gradcheck = tree / "utils" / "gradcheck.py"
+    gradcheck.write_text('"""Seeds differ from the grader\'s: import autograder results never reach students."""\n'
+                         + gradcheck.read_text())
+    publish.verify(tree, secrets)
+
+
+# ---- the red team's attacks (autograder/adversarial.py: publish_cases) ------------------------------
+
+def _material(secrets) -> dict:
+    """What the cases plant: a solution region of 02 with several statements (no block in it), a
+    short solution statement, and 02's hidden check and references."""
+    a = adversarial.PUBLISH_ASSIGNMENT
+    regions = [textwrap.dedent("\n".join(publish._region(cell.source, "solution").values()))
+               for cell in jupytext.read(paths.source_script(a)).cells if cell.cell_type == "code"]
+
+    def statements(code):
+        try:
+            return [s for d, s in publish._statements(ast.parse(code)).items() if d in secrets.statements]
+        except SyntaxError:
+            return []
+    solution = next(r for r in regions if len(statements(r)) >= 3 and "\n " not in r)
+    short = next(ast.unparse(s) for r in regions for s in statements(r) if len(ast.unparse(s)) < 25)
+    read = lambda folder: (paths.ROOT / "autograder" / folder / "backprop.py").read_text(encoding="utf-8")
+    return {"solution": solution, "short": short, "hidden": read("hidden"), "reference": read("references")}
+
+
+CASES = adversarial.publish_cases("x = f(1)", "y = g(x)", "", "")   # (their names and kinds)
+
+
+@pytest.fixture(scope="module")
+def cases(secrets) -> dict:
+    return adversarial.publish_cases(**_material(secrets))
+
+
+def _plant(case, root: Path, outside: Path | None = None) -> None:
+    fill = lambda text: text.replace("{outside}", str(outside)).replace("{repository}", str(paths.ROOT))
+    for rel, text in (case.write or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    for rel, text in (case.append or {}).items():
+        with open(root / rel, "a") as f:
+            f.write(text)
+    for rel in case.folders:
+        (root / rel).mkdir(parents=True)
+    for rel, target in (case.links or {}).items():
+        os.symlink(fill(target), root / rel)
+    if case.substitute:
+        rel, pattern, replacement = case.substitute
+        text = (root / rel).read_text()
+        planted = re.sub(pattern, replacement, text, count=1)
+        assert planted != text, f"the case no longer plants anything in {rel}"
+        (root / rel).write_text(planted)
+    if case.manifest:
+        digest = lambda m: hashlib.sha256((root / m.group(1)).read_bytes()).hexdigest()
+        with open(root / case.dest / publish.MANIFEST, "a") as f:
+            f.write("".join(re.sub(r"\{sha:([^}]+)\}", digest, line) + "\n" for line in case.manifest))
+
+
+def _snapshot(root: Path) -> dict:
+    """Every path under `root` with what it is and holds (links not followed)."""
+    out = {}
+    for folder, dirs, names in os.walk(root):
+        for name in dirs + names:
+            p = Path(folder) / name
+            out[str(p)] = os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file() else "folder"
+    return out
+
+
+def _refused(case, call):
+    if case.refusal:
+        with pytest.raises((publish.PublishError, build.SourceError)) as refused:
+            call()
+        assert case.refusal in str(refused.value), (case.what, str(refused.value))
+        return None
+    return call()
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.where == TREE])
+def test_a_planted_tree_is_refused(name, cases, published, tmp_path, secrets):
+    case = cases[name]
+    tree = tmp_path / "tree"
+    shutil.copytree(published, tree, ignore=shutil.ignore_patterns(".git"))
+    _plant(case, tree)
+    _refused(case, lambda: publish.verify(tree, secrets))
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.where == PACKAGE])
+def test_only_tracked_utils_files_are_staged(name, cases, tmp_path):
+    """A git clone of this repository's utils (tracked files, as they are in the working tree)."""
+    case, root, tree = cases[name], tmp_path / "repo", tmp_path / "tree"
+    tracked = sorted(_student_package())
+    for rel in [*tracked, ".gitignore"]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(paths.ROOT / rel, root / rel)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    _plant(case, root)
+    if case.track:
+        subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    untracked = _refused(case, lambda: publish.stage_package(tree, root))
+    if not case.refusal:
+        assert sorted(_tree(tree)) == tracked, case.what
+        assert not [rel for rel in case.left_out if (tree / rel).exists()]
+        assert set(map(str, untracked)) <= set(case.left_out)
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.where == PREVIOUS])
+def test_a_planted_previous_publish_is_refused_and_nothing_changes(name, cases, published, tmp_path):
+    case, root = cases[name], tmp_path / "place"
+    shutil.copytree(published, root / "dir", ignore=shutil.ignore_patterns(".git"))
+    (root / "dir" / ".git").mkdir()
+    (root / "dir" / ".git" / "HEAD").write_text("history")
+    (root / "outside" / "sub").mkdir(parents=True)
+    (root / "outside" / "important.py").write_text("# outside DIR\n")
+    (root / "outside" / "sub" / "deep.py").write_text("# outside DIR\n")
+    _plant(case, root, outside=root / "outside")
+    before = _snapshot(root)
+    dest = root / case.dest
+    _refused(case, lambda: publish.replace(dest, published))
+    after = _snapshot(root)
+    outside_dest = lambda snapshot: {p: v for p, v in snapshot.items() if not Path(p).is_relative_to(dest)}
+    assert outside_dest(after) == outside_dest(before), case.what
+    if case.refusal:
+        assert after == before, case.what
+    else:
+        assert _tree(dest) == _tree(published), case.what
+        assert (dest / ".git").read_bytes() == before[str(dest / ".git")]
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.where == SOURCE])
+def test_a_planted_source_notebook_stops_the_build(name, cases, tmp_path, monkeypatch):
+    case = cases[name]
+    planted = tmp_path / case.substitute[0]
+    planted.parent.mkdir(parents=True)
+    shutil.copyfile(paths.ROOT / case.substitute[0], planted)
+    _plant(case, tmp_path)
+    real = paths.source_script
+    monkeypatch.setattr(paths, "source_script", lambda a: planted if a == adversarial.PUBLISH_ASSIGNMENT else real(a))
+    nb = _refused(case, lambda: build.text_to_notebook(adversarial.PUBLISH_ASSIGNMENT))
+    if nb is not None:
+        assert case.absent and case.absent not in json.dumps(nb), case.what
+
+
+def test_a_dir_under_a_file_is_refused_before_the_build(tmp_path, monkeypatch):
+    """D10: refused at once, not after building (the build is not reached)."""
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setattr(build, "build_release", lambda *a, **k: pytest.fail("built"))
+    with pytest.raises(publish.PublishError, match="is not a folder"):
+        publish.publish(tmp_path / "afile" / "public", REPOSITORY, REF)

@@ -891,8 +891,9 @@ for name, h in bi_runs.items():
 # pointing the same way moves the weights. In trial runs with a larger learning rate (0.01) the
 # one-directional RNN found the first bit on 3 of 10 seeds with sequences of 40 bits (3,000 of them,
 # 3 epochs), and on 1 of 6 with 80 bits (10,000, 10 epochs); hence the 60 bits and the learning
-# rate of 0.003 here. The other remedy is section 5's: an LSTM, whose gradient survives many more steps (section
-# 6). Try it: `compare_directions(task, contenders={"LSTM(32)": lambda keras: keras.layers.LSTM(32)})`.
+# rate of 0.003 here. The other remedy is section 5's: an LSTM, whose gradient survives many more
+# steps (section 6). Try it, and compare how many epochs each needs:
+# `compare_directions(task, contenders={"LSTM(32)": lambda keras: keras.layers.LSTM(32)})`.
 #
 # **Deep RNNs (심층 RNN).** Stacking recurrent layers works like stacking dense layers: every layer
 # but the last returns its whole sequence (`return_sequences=True`) so the next one has a sequence
