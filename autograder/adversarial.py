@@ -551,7 +551,7 @@ def parse_cases() -> dict[str, tuple[str, bytes]]:
 # ---- the publish command's adversaries (`python -m autograder publish DIR`): what could carry the
 # instructor's content into the public student repository, or make a publish remove or write what is
 # not its own. Each case is planted where the publish meets it, by tests/test_publish.py:
-#   TREE      a staged student repository (a copy of one publish), then `publish.verify`
+#   TREE      a staged student repository (a copy of one publish), then `publish_check.verify`
 #   PACKAGE   this repository's utils in a git clone (tracked files added), then `publish.stage_package`
 #   PREVIOUS  a folder holding `dir` (a previous publish, with .git) and `outside`, then `publish.replace`
 #             of the folder `dest` names; nothing in `dir` or `outside` may change on a refusal

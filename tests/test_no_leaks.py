@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 import nbformat
 
 from autograder import paths
-from autograder.publish import IMPORTS_GRADER, INSTRUCTOR_FOLDERS, SECRET_MARKERS, secret_lines
+from autograder.publish_check import IMPORTS_GRADER, INSTRUCTOR_FOLDERS, SECRET_MARKERS, secret_lines
 
 
 def _release_text():

@@ -20,7 +20,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import __main__ as cli
-from autograder import adversarial, build, paths, publish
+from autograder import adversarial, build, paths, publish, publish_check
 from autograder.adversarial import PACKAGE, PREVIOUS, SOURCE, TREE
 
 REPOSITORY, REF = "github.com/test-owner/test-course", "spring-2027"   # not course.yml's
@@ -36,8 +36,8 @@ def published(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def secrets() -> publish.Secrets:
-    return publish.instructor_secrets()
+def secrets() -> publish_check.Secrets:
+    return publish_check.instructor_secrets()
 
 
 def _tree(root: Path) -> set[str]:
@@ -62,7 +62,7 @@ def test_the_tree_holds_student_files_only(published, assignments):
         rel: hashlib.sha256((published / rel).read_bytes()).hexdigest() for rel in _tree(published) - {publish.MANIFEST}}
     for rel in [*_student_package(), "pyproject.toml"]:
         assert (published / rel).read_bytes() == (paths.ROOT / rel).read_bytes(), rel
-    secrets = publish.secret_lines()
+    secrets = publish_check.secret_lines()
     for rel in notebooks:
         for cell in nbformat.read(published / rel, as_version=4).cells:
             assert not [m for m in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "autograder") if m in cell.source], rel
@@ -188,7 +188,7 @@ def test_a_new_publish_replaces_the_previous_one_and_nothing_else(published, tmp
 def test_verify_names_every_piece_of_instructor_content(published, tmp_path, secrets):
     tree = tmp_path / "tree"
     shutil.copytree(published, tree, ignore=shutil.ignore_patterns(".git"))
-    publish.verify(tree, secrets)   # as published: the honest control
+    publish_check.verify(tree, secrets)   # as published: the honest control
     notebook = tree / "release" / "01_perceptron" / "01_perceptron.ipynb"
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nw = 1\n### END SOLUTION"))
@@ -206,7 +206,7 @@ def test_verify_names_every_piece_of_instructor_content(published, tmp_path, sec
     pyproject.write_text(pinned)
 
     with pytest.raises(publish.PublishError) as refused:
-        publish.verify(tree, secrets)
+        publish_check.verify(tree, secrets)
     problems = str(refused.value)
     for expected in ["01_perceptron.ipynb: contains 'BEGIN SOLUTION'", "source/01_perceptron/01_perceptron.py: instructor-only",
                      "utils/checks/more_softmax.py: a copy of autograder/hidden/softmax.py",
@@ -227,7 +227,7 @@ def test_prose_about_the_grader_is_not_an_import(published, tmp_path, secrets):
     gradcheck = tree / "utils" / "gradcheck.py"
     gradcheck.write_text('"""Seeds differ from the grader\'s: import autograder results never reach students."""\n'
                          + gradcheck.read_text())
-    publish.verify(tree, secrets)
+    publish_check.verify(tree, secrets)
 
 
 # ---- the red team's attacks (autograder/adversarial.py: publish_cases) ------------------------------
@@ -236,12 +236,12 @@ def _material(secrets) -> dict:
     """What the cases plant: a solution region of 02 with several statements (no block in it), a
     short solution statement, and 02's hidden check and references."""
     a = adversarial.PUBLISH_ASSIGNMENT
-    regions = [textwrap.dedent("\n".join(publish._region(cell.source, "solution").values()))
+    regions = [textwrap.dedent("\n".join(publish_check._region(cell.source, "solution").values()))
                for cell in jupytext.read(paths.source_script(a)).cells if cell.cell_type == "code"]
 
     def statements(code):
         try:
-            return [s for d, s in publish._statements(ast.parse(code)).items() if d in secrets.statements]
+            return [s for d, s in publish_check._statements(ast.parse(code)).items() if d in secrets.statements]
         except SyntaxError:
             return []
     solution = next(r for r in regions if len(statements(r)) >= 3 and "\n " not in r)
@@ -307,7 +307,7 @@ def test_a_planted_tree_is_refused(name, cases, published, tmp_path, secrets):
     tree = tmp_path / "tree"
     shutil.copytree(published, tree, ignore=shutil.ignore_patterns(".git"))
     _plant(case, tree)
-    _refused(case, lambda: publish.verify(tree, secrets))
+    _refused(case, lambda: publish_check.verify(tree, secrets))
 
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.where == PACKAGE])

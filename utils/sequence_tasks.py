@@ -65,7 +65,6 @@ def compare_directions(task: DirectionTask, seed: int = 0, verbose: int = 0, con
     """Train the models of `contenders` (name -> function of the keras module returning a recurrent
     layer; by default RECURRENT's two) on `task`, data and weights from `seed`. Returns
     ({name: Keras history dict}, {name: accuracy on new test sequences})."""
-    import keras
     x_train, y_train = first_equals_last(task.n_train, task.length, seed=2 * seed)
     x_test, y_test = first_equals_last(task.n_test, task.length, seed=2 * seed + 1)
     histories, test_accuracy = {}, {}

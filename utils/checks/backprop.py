@@ -182,7 +182,7 @@ def _transposed_or_negated(got, ref):
 
 def _affine_shapes(got, x, w, b, dout):
     """Shape slips of (dx, dw, db), each pointing at the concept that was missed."""
-    n, d, m = x.shape[0], int(np.prod(x.shape[1:])), w.shape[1]
+    n, d = x.shape[0], int(np.prod(x.shape[1:]))
     shapes = [_shape_of(g) for g in got]
     if shapes[0] == w.shape and shapes[1] in (x.shape, (n, d)) and w.shape not in (x.shape, (n, d)):
         raise CheckFailure(f"the first gradient has the shape of w {w.shape} and the second that of x: return "
