@@ -13,6 +13,7 @@ The semester loop with an LMS (README "A semester through Canvas or Moodle"):
     python -m autograder regrade ASSIGNMENT [--student ID ...]  # again, from what intake kept
     python -m autograder export-grades canvas|moodle [ASSIGNMENT ...]
     python -m autograder export-feedback canvas|moodle ASSIGNMENT
+    python -m autograder similarity ASSIGNMENT [--course C]   # reports/ASSIGNMENT-similarity.html
 """
 from __future__ import annotations
 
@@ -142,6 +143,10 @@ def main(argv=None) -> None:
     c.add_argument("--only", nargs="+", metavar="ASSIGNMENT", help="only these notebooks")
     c.add_argument("--json", type=Path, help="write what was found there (then exit 0 once written: "
                                              "the test suite judges it)")
+    si = sub.add_parser("similarity", help="the similarity and integrity report of one assignment "
+                                            "(<course>/reports/ASSIGNMENT-similarity.html): evidence, not a penalty")
+    si.add_argument("assignment")
+    si.add_argument("--course", type=Path, default=paths.NBGRADER_COURSE)
     args = parser.parse_args(argv)
     if args.command == "colab":
         from . import colab_check
@@ -149,6 +154,9 @@ def main(argv=None) -> None:
             raise SystemExit(1)
     elif args.command == "build":
         build.main()
+    elif args.command == "similarity":
+        from . import similarity
+        similarity.main(args.assignment, args.course)
     elif args.command == "publish":
         from . import publish
         publish.main(args.dest, args.repository, args.ref)

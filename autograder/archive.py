@@ -2,7 +2,8 @@
 
     <course>/intake/<assignment>/report.csv          every file of the latest input and its fate
     <course>/intake/<assignment>/report-<time>.csv   the reports of earlier inputs
-    <course>/intake/<assignment>/manifest.json       per student: the file graded, its time, LMS ids
+    <course>/intake/<assignment>/manifest.json       per student: the file graded, its time, LMS ids,
+                                                     nbgrader's submission secret (for its exchange)
     <course>/intake/<assignment>/files/<student>/<the file as submitted>
 
 A later intake of the same assignment (a second zip, late submitters) replaces the students it
@@ -44,7 +45,8 @@ def save(course: Path, assignment: str, taken: Intake) -> Path:
         manifest[sub.student] = {
             "origin": sub.origin, "name": sub.name, "stored": name, "note": sub.note, "problem": sub.problem,
             "submitted_at": sub.submitted_at.isoformat() if sub.submitted_at else None,
-            "time_source": sub.time_source, "late_marker": sub.late_marker, "lms": sub.lms}
+            "time_source": sub.time_source, "late_marker": sub.late_marker, "lms": sub.lms,
+            "secret": sub.secret}
     tmp = root / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, root / "manifest.json")
@@ -81,5 +83,6 @@ def load(course: Path, assignment: str, students: list[str] | None = None) -> li
         raw = (folder(course, assignment) / "files" / student / m["stored"]).read_bytes()
         when = dt.datetime.fromisoformat(m["submitted_at"]) if m["submitted_at"] else None
         subs.append(Submission(student, raw, m["origin"], m["name"], m["note"], m["problem"], when,
-                               m["time_source"], m["late_marker"], m["lms"]))
+                               m["time_source"], m["late_marker"], m["lms"],
+                               secret=m.get("secret") or ""))   # (none in manifests from before secrets were kept)
     return subs

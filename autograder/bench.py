@@ -18,6 +18,10 @@ Prints, measured in one run on this machine:
 - intake: a Canvas zip of 300 students (with extra files, earlier uploads and a late one) taken in
   and kept (intake.collect, archive.save) in a fresh process: seconds and peak memory, against the
   targets of 10 s and 500 MB;
+- similarity report: a class of 300 made from the sample notebooks (each answer cell the
+  reference, the half-right one, blank, or one of them with a line dropped or added), 6 of them
+  disguised copies of another (autograder/similarity.py `disguise`): where the planted pairs rank and
+  the seconds to read the class, compare it and write the page, against the target of 60 s;
 - transfer learning (notebook 10): seconds per training step of MobileNetV2 at 224 px with the
   backbone frozen and unfrozen (graph and eager), and the one-cycle schedule's agreement with its
   references.
@@ -452,11 +456,84 @@ def print_intake_figures() -> None:
           f"   (target < 500 MB)")
 
 
+def similarity_figures(students: int = 300, planted: int = 6, assignment: str = "02_backprop",
+                       seed: int = 0) -> dict:
+    """The similarity report on a class of `students` with `planted` disguised copies."""
+    import random
+
+    from . import similarity
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp) / "course"
+        build.build_release(course / "release", course)
+        release_nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+        template = {g: src for g, (_, src) in similarity._answer_cells(release_nb).items()}
+        solution = sample_class.solution_answers(course, assignment)
+        half = sample_class.half_right_answers(assignment)[0]
+        extras = ["tmp = np.asarray(x)", "assert x.ndim >= 1", "eps = 1e-12", "count = 0",
+                  "print('shape', x.shape)", "n_items = len(x)"]
+
+        def mutated(src: str) -> str:   # a line dropped, or one added (not in the template's)
+            lines = src.splitlines()
+            given = similarity._template_lines(template_src)
+            body = [i for i, l in enumerate(lines) if l.strip() and similarity._line_key(l) not in given
+                    and not l.rstrip().endswith(":")]
+            if not body:
+                return src
+            i = rng.choice(body)
+            if rng.random() < 0.5 and len(body) > 2:
+                del lines[i]
+            else:
+                indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+                lines.insert(i, indent + rng.choice(extras))
+            return "\n".join(lines)
+
+        classes: dict[str, dict] = {}
+        for k in range(students - planted):
+            answers = {}
+            for g, template_src in template.items():
+                if g not in half:
+                    continue
+                pick = rng.random()
+                if pick < 0.15:
+                    continue   # blank
+                src = solution[g] if pick < 0.55 else half[g]
+                answers[g] = mutated(mutated(src)) if rng.random() < 0.8 else src
+            classes[f"student{k:03d}"] = answers
+        given = similarity.notebook_names(release_nb)
+        pairs = []
+        for j, original in enumerate(rng.sample(sorted(classes), planted)):
+            copier = f"copier{j}"
+            classes[copier] = {g: similarity.disguise(src, given, salt=j) for g, src in classes[original].items()}
+            pairs.append(frozenset((original, copier)))
+        for student, answers in classes.items():
+            target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+            target.parent.mkdir(parents=True)
+            target.write_text(build.canonical(sample_class.fill(release_nb, answers)), encoding="utf-8")
+        t0 = time.perf_counter()
+        path, report = similarity.write_report(assignment, course)
+        seconds = time.perf_counter() - t0
+        ranks = sorted(report.rank_of(*p) + 1 for p in pairs)
+        honest = next(p for p in report.pairs if frozenset((p.a, p.b)) not in pairs)
+        return {"students": len(classes), "planted": planted, "ranks": ranks, "seconds": seconds,
+                "analyse_seconds": report.seconds, "lowest_planted": min(report.pairs[r - 1].score for r in ranks),
+                "best_honest": honest.score, "pairs": len(report.pairs), "page_kb": path.stat().st_size / 1024}
+
+
+def print_similarity_figures() -> None:
+    r = similarity_figures()
+    print(f"\nSimilarity report, {r['students']} students ({r['planted']} planted copies), {r['pairs']} pairs sharing code:")
+    print(f"  planted pairs ranked {r['ranks']} (lowest planted score {r['lowest_planted']:.2f}, "
+          f"best honest pair {r['best_honest']:.2f})")
+    print(f"  time {r['seconds']:.1f} s to read, compare and write ({r['analyse_seconds']:.1f} s comparing; "
+          f"target < 60 s); page {r['page_kb']:.0f} KB")
+
+
 SECTIONS = {"notebooks": print_notebook_times, "grading": print_class_throughput,
             "gradients": print_gradient_agreement, "optimizers": print_optimizer_agreement,
             "conv": print_conv_benchmark, "rnn": print_rnn_figures,
             "fashion": print_fashion_training_accuracy, "transfer": print_transfer_figures,
-            "intake": print_intake_figures}
+            "intake": print_intake_figures, "similarity": print_similarity_figures}
 
 
 def main(argv: list[str] | None = None) -> None:

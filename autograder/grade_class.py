@@ -30,6 +30,7 @@ import multiprocessing.util
 import os
 import queue
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -58,6 +59,7 @@ class StudentResult:
     seconds: float = 0.0
     submitted_at: dt.datetime | None = None          # when it was submitted, where the input says
     late_marker: bool = False                        # the LMS marked it late, with no time
+    secret: str = ""                                 # nbgrader's submission secret, if it came with one
 
     @property
     def score(self) -> float:
@@ -188,6 +190,7 @@ def grade_class(assignment: str, submissions: Path, course: Path = paths.NBGRADE
     from .roster import Roster
     _check_graded(assignment)
     course = Path(course).resolve()   # (nbgrader runs in the course folder: a relative path would miss)
+    _check_not_own_output(Path(submissions), course)
     roster = Roster.load(course)
     stamps = lms.read_times(Path(times), assignment, roster) if times else None
     taken = intake.collect(Path(submissions), assignment, id_pattern, roster, assign, unmatched, stamps)
@@ -207,6 +210,20 @@ def regrade(assignment: str, course: Path = paths.NBGRADER_COURSE, students: lis
     _check_graded(assignment)
     course = Path(course).resolve()
     return grade_submissions(assignment, archive.load(course, assignment, students), course, **grading)
+
+
+def _check_not_own_output(submissions: Path, course: Path) -> None:
+    """The course's own `submitted/` is what this grader writes (each notebook rebuilt, sanitised, with
+    its notes): taking it in again would grade the grader's output. nbgrader's collect can write
+    elsewhere."""
+    own = course / "submitted"
+    where = submissions.resolve()
+    if where == own or own in where.parents:
+        raise SystemExit(
+            f"{submissions} is this course's own submitted/ folder, which the grader rewrites. Collect "
+            f"into a folder of its own and grade that: (in {course}) nbgrader collect ASSIGNMENT "
+            "--CourseDirectory.submitted_directory=collected, then python -m autograder grade ASSIGNMENT "
+            f"{course / 'collected'}")
 
 
 def _check_graded(assignment: str) -> None:
@@ -236,7 +253,7 @@ def grade_submissions(assignment: str, subs: list[intake.Submission], course: Pa
     writer = GradebookWriter(course, assignment, template, roster)
     for sub in subs:
         res = results[sub.student] = StudentResult(sub.student, submitted_at=sub.submitted_at,
-                                                   late_marker=sub.late_marker)
+                                                   late_marker=sub.late_marker, secret=sub.secret)
         res.notes += writer.header_notes(sub)
         try:
             if sub.problem:
@@ -448,6 +465,12 @@ class GradebookWriter:
         when = self.submission_time(student, res.submitted_at, res.late_marker)
         if when is not None:   # nbgrader reads it, and its late-penalty plugin does the rest
             (target / "timestamp.txt").write_text(timestamp_text(when) + "\n", encoding="utf-8")
+        # nbgrader's release_feedback names the feedback it puts in the exchange after this secret
+        # (the student's fetch_feedback finds it with the copy it kept) and stops the class at a
+        # feedback folder without one: a submission that carried none valid (an LMS zip, a forged
+        # file) gets a fresh one, which no student holds (intake noted why)
+        secret = res.secret if intake.SECRET_FORM.fullmatch(res.secret.encode()) else secrets.token_hex(64)
+        (target / "submission_secret.txt").write_text(secret, encoding="ascii")   # (as nbgrader: no newline)
         with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
             gb.update_or_create_student(student)
             ext = self.extension(student)
@@ -457,6 +480,13 @@ class GradebookWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(done, path)
         for step in (api.autograde, api.generate_feedback):
+            if step == api.generate_feedback and when is None:
+                # nbgrader's release_feedback stops the class at a feedback folder without a
+                # timestamp.txt (it only logs it); generate_feedback copies the autograded folder's
+                # files, so one goes there (never into submitted/, where it would be read as the
+                # submission's time): when it was graded
+                stamp = self.course / "autograded" / student / self.assignment / "timestamp.txt"
+                stamp.write_text(timestamp_text(dt.datetime.now(dt.timezone.utc)) + "\n", encoding="utf-8")
             out = step(self.assignment, student, force=True)
             if not out["success"]:
                 raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
@@ -482,6 +512,13 @@ def nbgrader_api(course: Path, results_dir: Path):
     cfg.InjectResults.results_dir = str(results_dir)
     cfg.AssignLatePenalties.plugin_class = CoursePolicy   # (also in the course's config)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+def unreleasable_feedback(course: Path, assignment: str) -> list[str]:
+    """Students whose feedback folder nbgrader's release_feedback would stop the class at: HTML
+    without timestamp.txt or submission_secret.txt beside it (graded before the grader kept them)."""
+    return sorted({html.parent.parent.name for html in Path(course).glob(f"feedback/*/{assignment}/*.html")
+                   if not all((html.parent / f).is_file() for f in ("timestamp.txt", "submission_secret.txt"))})
 
 
 def summary(results: list[StudentResult]) -> str:
@@ -525,6 +562,11 @@ def main(assignment: str, submissions: str | None, course: str | None, executor:
     if late:
         print("\nlate penalties (the scores above are before them): " + ", ".join(
             f"{r.student} -{r.late_penalty:g} -> {r.score:g}" for r in late))
+    stale = unreleasable_feedback(course_dir, assignment)
+    if stale:
+        print(f"\nwarning: nbgrader release_feedback {assignment} would stop at the feedback of {', '.join(stale)} "
+              "(graded before the grader kept nbgrader's timestamp.txt and submission_secret.txt): regrade them "
+              f"(python -m autograder regrade {assignment} --student ID)")
     csv = grade.export_csv(course_dir)
     print(f"\n{len(results)} submissions graded in {time.perf_counter() - t0:.1f} s")
     print(f"gradebook: {course_dir / 'gradebook.db'}\nCSV: {csv}\nfeedback: {course_dir / 'feedback'}/")

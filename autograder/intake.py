@@ -2,7 +2,8 @@
 every file of the input.
 
 Shapes (a folder or a `.zip`; a folder wrapping a whole zip is not a student):
-- nbgrader's `submitted/`: `<student>/<assignment>/<any name>.ipynb`, with `timestamp.txt`;
+- nbgrader's `submitted/`: `<student>/<assignment>/<any name>.ipynb`, with `timestamp.txt` and
+  `submission_secret.txt` (kept for the feedback nbgrader's exchange releases);
 - Canvas' "Download Submissions" zip: `<name>[_LATE]_<user id>_<attachment id>_<file name>`;
 - Moodle's "Download all submissions", flat (`<Full name>_<participant id>_assignsubmission_file_<file>`)
   or in folders (`<Full name>_<participant id>_assignsubmission_file/<file>`);
@@ -48,6 +49,11 @@ MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plug
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 
 NBGRADER = "nbgrader submitted/"
+# nbgrader's exchange names each released feedback file md5(secret + notebook id), from the
+# submission_secret.txt that `nbgrader submit` writes (secrets.token_hex(64)) beside the notebook and
+# into the student's own cache: the secret is carried through intake so that fetch_feedback finds
+# the feedback. It is the student's input: only nbgrader's form is taken.
+SECRET_FORM = re.compile(rb"[0-9a-f]{32,256}")
 
 # The fates of a file, in the report.
 GRADED, SUPERSEDED, NOT_NOTEBOOK, UNKNOWN, UNREADABLE, METADATA, IGNORED = (
@@ -79,6 +85,7 @@ class Submission:
     time_source: str = ""
     late_marker: bool = False           # the LMS marked it late
     lms: dict = field(default_factory=dict)   # the LMS's keys: user/participant ids, its file name
+    secret: str = ""                    # nbgrader's submission secret, where the input carries a valid one
 
 
 @dataclass
@@ -104,10 +111,11 @@ class Intake:
                 f"{len(self.submissions)} students")
 
     def details(self, most: int = 40) -> str:
-        """The files an instructor should look at (not graded, not system files), one per line."""
+        """The files an instructor should look at (not graded, not system files, not nbgrader's own
+        files that were used), one per line."""
         lines = [f"  {f.fate:<20} {f.student or '?':<20} {f.file}" + (f"  ({f.reason})" if f.reason else "")
                  for f in sorted(self.fates, key=lambda x: (x.fate, x.student, x.file))
-                 if f.fate not in (GRADED, IGNORED, METADATA)]
+                 if f.fate not in (GRADED, IGNORED) and not (f.fate == METADATA and f.reason in _META_USED.values())]
         more = [f"  ... and {len(lines) - most} more in the report"] if len(lines) > most else []
         return "\n".join(lines[:most] + more)
 
@@ -418,7 +426,9 @@ def _collect(path, entries, fates, assignment, id_pattern, roster, assign, unmat
 
     subs = [_pick(student, files, assignment, fates, (timestamps or {}).get(student), shape == NBGRADER)
             for student, files in sorted(groups.items())]
-    return Intake(shape, [s for s in subs if s is not None], fates)
+    subs = [s for s in subs if s is not None]
+    _drop_shared_secrets(subs, fates)
+    return Intake(shape, subs, fates)
 
 
 def _student_of(claim: _Claim, roster, assignment: str, assign: dict[str, str]) -> str | None:
@@ -475,11 +485,9 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
           timestamp: dt.datetime | None, nbgrader: bool) -> Submission | None:
     """One submission from a student's files: only the chosen notebook is read. nbgrader's own
     files count only in its layout (anywhere else, a timestamp.txt is the student's own file)."""
-    meta = {e.name: e for e, _ in files if nbgrader and len(e.parts) == 3
-            and e.name in ("timestamp.txt", "submission_secret.txt")}
-    for name, e in meta.items():
-        fates.append(Fate(e.path, METADATA, student, "nbgrader's submission time" if name == "timestamp.txt"
-                          else "nbgrader's submission secret"))
+    meta = {e.name: e for e, _ in files if nbgrader and len(e.parts) == 3 and e.name in _META_USED}
+    meta_fates = {name: Fate(e.path, METADATA, student, _META_USED[name]) for name, e in meta.items()}
+    fates.extend(meta_fates.values())
     files = [(e, c) for e, c in files if e.name not in meta]
     notebooks = [(e, c) for e, c in files if _is_notebook_name(e.name)]
     others = [e for e, _ in files if not _is_notebook_name(e.name)]
@@ -521,7 +529,49 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
                      problem="" if chosen is not None else f"the submitted file is {unreadable[0][2]}",
                      late_marker=claim.late_marker, lms=dict(claim.lms))
     _set_time(sub, meta.get("timestamp.txt"), timestamp)
+    if "timestamp.txt" in meta and sub.time_source.startswith("timestamp.txt ("):
+        meta_fates["timestamp.txt"].reason += ": unreadable, not used (no submission time)"
+    if nbgrader:
+        why = _set_secret(sub, meta.get("submission_secret.txt"))
+        if why and "submission_secret.txt" in meta:
+            meta_fates["submission_secret.txt"].reason += f": {why}, not used"
     return sub
+
+
+_META_USED = {"timestamp.txt": "nbgrader's submission time", "submission_secret.txt": "nbgrader's submission secret"}
+_NO_EXCHANGE = ("nbgrader's exchange cannot find this feedback for you (fetch_feedback): "
+                "ask your instructor for it")
+
+
+def _set_secret(sub: Submission, e: _Entry | None) -> str:
+    """Take the submission's secret if nbgrader wrote it; else note, for the student and the
+    instructor, that feedback cannot go back through the exchange. Returns why it is not used."""
+    got = e.read() if e is not None else None
+    if got is None:
+        why = "no submission_secret.txt"
+    elif isinstance(got, str):   # (why it could not be read)
+        why = got
+    elif not SECRET_FORM.fullmatch(got):
+        why = "not a secret as nbgrader writes one"
+    else:
+        sub.secret = got.decode("ascii")
+        return ""
+    sub.note = "; ".join(filter(None, [sub.note, f"{why}: {_NO_EXCHANGE}"]))
+    return why
+
+
+def _drop_shared_secrets(subs: list[Submission], fates: list[Fate]) -> None:
+    """Two submissions with one secret would share one feedback file in the exchange (one student
+    would fetch the other's): neither secret is used."""
+    counts = collections.Counter(s.secret for s in subs if s.secret)
+    for sub in subs:
+        if counts.get(sub.secret, 0) > 1:
+            sub.secret = ""
+            why = "the same submission secret as another student's"
+            sub.note = "; ".join(filter(None, [sub.note, f"{why}: {_NO_EXCHANGE}"]))
+            for f in fates:
+                if f.student == sub.student and f.fate == METADATA and f.file.endswith("submission_secret.txt"):
+                    f.reason += f": {why}, not used"
 
 
 def _looks_like_jupytext(raw: bytes) -> bool:

@@ -28,11 +28,42 @@ c.CourseDirectory.course_id = "dl-course"
 c.CourseDirectory.root = _here
 
 # The exchange is where `nbgrader release_assignment`/`collect` and JupyterLab's Assignments,
-# Courses and Formgrader panels move files. nbgrader's default (/usr/local/share/nbgrader/exchange)
-# is missing on most machines and JupyterLab then logs errors; use a folder beside this course
-# folder (build/exchange), created here so that it always exists and is writable.
-c.Exchange.root = os.path.join(os.path.dirname(_here), "exchange")
-os.makedirs(c.Exchange.root, exist_ok=True)
+# Courses and Formgrader panels move files. On a JupyterHub it is the one every user's nbgrader is
+# given by a config on Jupyter's config path (student_nbgrader_config.py, installed system-wide or
+# in ~/.jupyter; README, "JupyterHub with nbgrader's exchange"): this file, read after those, keeps
+# it. Elsewhere nbgrader's default (/usr/local/share/nbgrader/exchange) is missing on most machines
+# and JupyterLab then logs errors: a folder beside this course folder (build/exchange), created here.
+
+
+def _configured_exchange():
+    """Exchange.root as the nbgrader_config.py files on Jupyter's config path set it (the first
+    that sets it: the one nbgrader lets win), or None."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config.loader import PyFileConfigLoader
+    if getattr(sys, "_course_exchange_lookup", False):   # (a copy of this file on that path)
+        return None
+    sys._course_exchange_lookup = True
+    try:
+        for folder in jupyter_config_path():
+            path = os.path.join(folder, "nbgrader_config.py")
+            if not os.path.isfile(path) or os.path.realpath(path) == os.path.realpath(__file__):
+                continue
+            try:
+                cfg = PyFileConfigLoader("nbgrader_config.py", path=folder).load_config()
+            except (Exception, SystemExit):   # (nbgrader itself logs a broken config and goes on)
+                continue
+            if "Exchange" in cfg and cfg.Exchange.get("root"):
+                return cfg.Exchange.root
+        return None
+    finally:
+        sys._course_exchange_lookup = False
+
+
+_exchange = _configured_exchange()
+if _exchange is None:
+    _exchange = os.path.join(os.path.dirname(_here), "exchange")
+    os.makedirs(_exchange, exist_ok=True)
+c.Exchange.root = _exchange
 
 # What a student starts from in an answer cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

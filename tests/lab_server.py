@@ -9,6 +9,7 @@ is returned.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -144,3 +146,39 @@ def running_lab(course: Path, tmp: Path):
         yield lab
     finally:
         lab.stop()
+
+
+class Canary(http.server.ThreadingHTTPServer):
+    """A loopback HTTP server that records the paths requested of it: a hostile page that runs
+    script calls it (tests/test_inert.py, tests/test_similarity.py)."""
+
+    def __init__(self):
+        self.hits: list[str] = []   # paths without the leading slash, e.g. "<student>/<payload>"
+        self._taken = 0
+        canary = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                canary.hits.append(self.path.strip("/"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server_address[1]}"
+        self.url = f"http://{self.host}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def take(self) -> set[str]:
+        """The payloads that called since the last take."""
+        time.sleep(0.5)   # a request Chromium sent as it closed
+        end = len(self.hits)
+        new, self._taken = self.hits[self._taken:end], end
+        return set(new)
+
+    def js(self, tag: str) -> str:
+        """A call of the canary with no slash, quote or space (it fits in a file name and an unquoted attribute)."""
+        return (f"document.createElement(`img`).src=[String.fromCharCode(104,116,116,112,58),``,`{self.host}`,`{tag}`]"
+                ".join(String.fromCharCode(47));document.title=`PWNED`")

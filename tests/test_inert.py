@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import base64
 import html.parser
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -36,7 +33,7 @@ from autograder import paths
 from autograder.preprocessors import REFUSAL
 from autograder.sample_class import fill, solution_answers
 from autograder.sanitize import inert
-from lab_server import dump_dom, require_chromium, running_lab
+from lab_server import Canary, dump_dom, require_chromium, running_lab
 
 ASSIGNMENT = "01_perceptron"
 FULL = 12   # autograded points of 01 for the reference answers
@@ -239,35 +236,6 @@ def test_grader_notes_quote_file_names_and_errors_as_text():
 # ---- end to end: the formgrader and the feedback in Chromium ------------------------------------
 
 CONTROL_MARK = "CONTROL-UNSANITISED"   # the control student's notebook only: the sanitiser skips it
-
-
-class Canary(http.server.ThreadingHTTPServer):
-    """A loopback HTTP server that records the paths requested of it."""
-
-    def __init__(self):
-        self.hits: list[str] = []   # paths, "<student>/<payload>"
-        self._taken = 0
-        canary = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                canary.hits.append(self.path.strip("/"))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def take(self) -> set[str]:
-        """The payloads that called since the last take."""
-        time.sleep(0.5)   # a request Chromium sent as it closed
-        end = len(self.hits)
-        new, self._taken = self.hits[self._taken:end], end
-        return set(new)
 
 
 def _script(canary: Canary, tag: str) -> str:
