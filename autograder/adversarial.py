@@ -722,3 +722,22 @@ def publish_cases(solution: str, short: str, hidden: str, reference: str) -> dic
                                                      substitute=(src, r"### BEGIN SOLUTION", "### Begin Solution")),
     }
     return cases
+
+
+# ---- the similarity report (autograder/similarity.py) ----------------------------------------------
+# What a red team's students handed in to crash or stall the report for the whole class, or to garble
+# what the instructor reads. Each is one student's `submitted/<id>/<assignment>/` in a class with honest
+# students; tests/test_similarity.py checks the report is still written, quickly, with the honest ones.
+# name -> (student id, {answer cell: text} or a special file: "fifo", "link-to-dev-zero", "no-source")
+SIMILARITY_CASES = {
+    "deep-unary-chain": ("deep-unary", {"relu_forward": "out = " + "-" * 10_000 + "1"}),        # MemoryError
+    "long-plus-chain": ("long-plus", {"affine_forward": "out = " + "+".join(["x"] * 5000)}),    # RecursionError
+    "one-long-line": ("long-line", {"relu_forward": "out = [" + ", ".join(["x"] * 6000) + "]"}),  # was quadratic
+    "unparsable-repeats": ("repeats", {"relu_forward": "torch\n" * 40_000 + "!!!"}),            # was quadratic
+    "lone-surrogate-in-flagged-answer": ("surrogate", {"numerical_gradient":
+                                                        "import tensorflow as tf\n# \ud800\ngrad = tf.zeros(1)"}),
+    "bidi-override-id": ("w\u202eevil", {}),
+    "fifo-notebook": ("fifo", "fifo"),                                                          # hung
+    "link-to-dev-zero": ("zero-link", "link-to-dev-zero"),                                      # OOM
+    "cell-without-source": ("no-source", "no-source"),                                          # AttributeError
+}

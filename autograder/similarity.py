@@ -22,12 +22,15 @@ writes `<course>/reports/<assignment>-similarity.html` (next to gradebook.db's f
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import html
 import io
 import keyword
 import math
+import os
 import re
+import stat
 import textwrap
 import time
 import tokenize
@@ -40,6 +43,8 @@ from . import paths
 
 K = 6                 # tokens per k-gram (code); words per k-gram (prose)
 WINDOW = 4            # winnowing window: any match of K + WINDOW - 1 tokens is kept
+MAX_NOTEBOOK_BYTES = 20_000_000   # a notebook past this is not read (the grader reports it)
+MAX_ANSWER_CHARS = 100_000        # an answer is compared on its first 100 000 characters
 MIN_TOKENS = 25       # an answer shorter than this (after the template is removed) pairs with nobody
 SHOWN_PAIRS = 25      # pairs shown side by side in the report
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "autograd",
@@ -60,11 +65,21 @@ def _answer_cells(nb) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _regular(path: Path) -> bool:
+    """A regular file, not a link, FIFO or device (a student's folder may hold anything), of a size
+    worth reading."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_NOTEBOOK_BYTES
+
+
 def _notebook(folder: Path, assignment: str) -> Path | None:
     preferred = folder / f"{assignment}.ipynb"
-    if preferred.is_file():
+    if _regular(preferred):
         return preferred
-    return next(iter(sorted(folder.glob("*.ipynb"))), None)
+    return next((p for p in sorted(folder.glob("*.ipynb")) if _regular(p)), None)
 
 
 def read_class(course: Path, assignment: str) -> dict[str, dict[str, tuple[str, str]]]:
@@ -73,16 +88,16 @@ def read_class(course: Path, assignment: str) -> dict[str, dict[str, tuple[str, 
     for kind in ("submitted", "autograded"):
         for folder in sorted((course / kind).glob(f"*/{assignment}")):
             student = folder.parent.name
-            if student in students:
+            if student in students or folder.parent.is_symlink() or folder.is_symlink():
                 continue
             nb_path = _notebook(folder, assignment)
             if nb_path is None:
                 continue
-            try:
-                nb = nbformat.read(nb_path, as_version=4)
+            try:   # whatever is wrong with one student's notebook, the others are compared
+                students[student] = {gid: (kind, source[:MAX_ANSWER_CHARS])
+                                     for gid, (kind, source) in _answer_cells(nbformat.read(nb_path, as_version=4)).items()}
             except Exception:   # unreadable: nothing to compare (the grader reports it)
                 continue
-            students[student] = _answer_cells(nb)
     return students
 
 
@@ -147,12 +162,16 @@ def _template_lines(template: str) -> set[str]:
     return {_line_key(line) for line in template.splitlines() if line.strip()}
 
 
+#: what Python's parser raises on hostile code: deep nesting gives RecursionError or MemoryError
+_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def _canonical(source: str) -> str:
     """The code as ast.unparse lays it out (one layout, no comments, no redundant parentheses
     lost or added by a reformatter); as written where it does not parse."""
     try:
         return ast.unparse(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError):
+    except _UNPARSABLE:
         return source
 
 
@@ -161,11 +180,11 @@ def code_tokens(source: str, template: str = "", keep: frozenset = _KEEP) -> lis
     (builtins, keywords, the notebook's own names) are ("ID", name), renamed per k-gram later."""
     given = _template_lines(_canonical(template)) if template else set()
     source = _canonical(source)
-    lines = source.splitlines()
+    given_lines = {number for number, line in enumerate(source.splitlines(), 1) if _line_key(line) in given}
     toks = []
     prev = None
     for number, kind, text in _raw_tokens(source):
-        if 0 < number <= len(lines) and _line_key(lines[number - 1]) in given:
+        if number in given_lines:
             continue
         if kind == "ID" and (text in keep or prev == "."):   # API names (np.dot, x.T) stay as written
             toks.append(("OP", text))
@@ -219,7 +238,7 @@ def import_aliases(sources) -> dict[str, str]:
     for source in sources:
         try:
             tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        except _UNPARSABLE:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -247,8 +266,9 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
     importlib.import_module of one by name."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return [(source.count("\n", 0, m.start()) + 1, m.group(0)) for m in
+    except _UNPARSABLE:
+        starts = [0] + [m.end() for m in re.finditer("\n", source)]   # line of a match by bisection
+        return [(bisect.bisect_right(starts, m.start()), m.group(0)) for m in
                 re.finditer(r"\b(tensorflow|keras|GradientTape|torch|jax|autograd|autodiff|gradcheck|autograder)\b",
                             source)]
     aliases = {**aliases, **import_aliases([source])}
@@ -431,9 +451,14 @@ pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:85%;max-height:
 .side{width:50%}.hi{background:#fde2e2}.note{color:#555}section{margin-bottom:2em}"""
 
 
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\ud800-\udfff]")
+
+
 def _e(text) -> str:
-    """Student text (ids, code, names) as inert HTML text."""
-    return html.escape(str(text), quote=True)
+    """Student text (ids, code, names) as inert HTML text: escaped, and without the bidi controls
+    that would reorder what follows on the page (a score, the other student's name) or lone
+    surrogates that cannot be written (shown as U+FFFD)."""
+    return html.escape(_INVISIBLE.sub("\ufffd", str(text)), quote=True)
 
 
 def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> str:
@@ -514,7 +539,7 @@ def write_report(assignment: str, course: Path = paths.NBGRADER_COURSE) -> tuple
     report = analyse(assignment, read_class(course, assignment), release_nb, source_nb)
     target = report_path(course, assignment)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(report), encoding="utf-8")
+    target.write_text(render(report), encoding="utf-8", errors="replace")
     return target, report
 
 

@@ -202,3 +202,42 @@ def test_cli_writes_the_report(similarity_class):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert str(similarity.report_path(course, A)) in run.stdout
+
+
+def test_hostile_students_never_stop_or_garble_the_report(copy_built_course, tmp_path):
+    """autograder.adversarial.SIMILARITY_CASES beside two honest students: the report is written, in
+    seconds, with the honest students in it; nothing reorders the page's text."""
+    import json
+    import os
+
+    from autograder.adversarial import SIMILARITY_CASES
+    course = copy_built_course(tmp_path / "course")
+    release_nb = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
+    solution = solution_answers(course, A)
+    honest = {"honest-solution": solution, "honest-blank": {}}
+    for name, (student, answers) in SIMILARITY_CASES.items():
+        folder = course / "submitted" / student / A
+        folder.mkdir(parents=True)
+        target = folder / f"{A}.ipynb"
+        if answers == "fifo":
+            os.mkfifo(target)
+        elif answers == "link-to-dev-zero":
+            target.symlink_to("/dev/zero")
+        elif answers == "no-source":
+            nb = json.loads(canonical(fill(release_nb, solution)))
+            for cell in nb["cells"]:
+                cell.pop("source", None)
+            target.write_text(json.dumps(nb), encoding="utf-8")
+        else:
+            target.write_text(json.dumps(fill(release_nb, answers)), encoding="ascii")   # a lone surrogate as \ud800
+    for student, answers in honest.items():
+        target = course / "submitted" / student / A / f"{A}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(canonical(fill(release_nb, answers)), encoding="utf-8")
+    t0 = time.perf_counter()
+    path, report = similarity.write_report(A, course)
+    assert time.perf_counter() - t0 < 30
+    assert {"honest-solution", "honest-blank", "surrogate"} <= set(report.students)
+    page = path.read_text(encoding="utf-8")
+    assert "\u202e" not in page and "Most similar pairs" in page
+    assert any(f.student == "surrogate" for f in report.findings)
