@@ -73,6 +73,13 @@ grad = tape.gradient(value, xv).numpy()
 """
 
 
+def _submit(course, student: str, release_nb, answers: dict) -> None:
+    """The release notebook with `answers`, as the grader leaves it in submitted/."""
+    target = course / "submitted" / student / A / f"{A}.ipynb"
+    target.parent.mkdir(parents=True)
+    target.write_text(canonical(fill(release_nb, answers)), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def similarity_class(copy_built_course, tmp_path_factory):
     root = tmp_path_factory.mktemp("similarity")
@@ -100,9 +107,7 @@ def similarity_class(copy_built_course, tmp_path_factory):
     students[copier]["affine_forward"] += (f"# </pre></td></tr></table><script>{canary.js('answer')}</script>"
                                            f"<img src=x onerror={canary.js('answer-img')}>\n")
     for student, answers in students.items():
-        target = course / "submitted" / student / A / f"{A}.ipynb"
-        target.parent.mkdir(parents=True)
-        target.write_text(canonical(fill(release_nb, answers)), encoding="utf-8")
+        _submit(course, student, release_nb, answers)
     t0 = time.perf_counter()
     path, report = similarity.write_report(A, course)
     return dict(course=course, path=path, report=report, copier=copier, canary=canary,
@@ -231,9 +236,7 @@ def test_hostile_students_never_stop_or_garble_the_report(copy_built_course, tmp
         else:
             target.write_text(json.dumps(fill(release_nb, answers)), encoding="ascii")   # a lone surrogate as \ud800
     for student, answers in honest.items():
-        target = course / "submitted" / student / A / f"{A}.ipynb"
-        target.parent.mkdir(parents=True)
-        target.write_text(canonical(fill(release_nb, answers)), encoding="utf-8")
+        _submit(course, student, release_nb, answers)
     t0 = time.perf_counter()
     path, report = similarity.write_report(A, course)
     assert time.perf_counter() - t0 < 30
