@@ -479,17 +479,20 @@ class GradebookWriter:
         path = results_path(self.course, self.assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(done, path)
-        for step in (api.autograde, api.generate_feedback):
-            if step == api.generate_feedback and when is None:
-                # nbgrader's release_feedback stops the class at a feedback folder without a
-                # timestamp.txt (it only logs it); generate_feedback copies the autograded folder's
-                # files, so one goes there (never into submitted/, where it would be read as the
-                # submission's time): when it was graded
-                stamp = self.course / "autograded" / student / self.assignment / "timestamp.txt"
-                stamp.write_text(timestamp_text(dt.datetime.now(dt.timezone.utc)) + "\n", encoding="utf-8")
-            out = step(self.assignment, student, force=True)
-            if not out["success"]:
-                raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
+        self._nbgrader(api.autograde, student)
+        if when is None:
+            # nbgrader's release_feedback stops the class at a feedback folder without a
+            # timestamp.txt (it only logs it); generate_feedback copies the autograded folder's
+            # files, so one goes there (never into submitted/, where it would be read as the
+            # submission's time): when it was graded
+            stamp = self.course / "autograded" / student / self.assignment / "timestamp.txt"
+            stamp.write_text(timestamp_text(dt.datetime.now(dt.timezone.utc)) + "\n", encoding="utf-8")
+        self._nbgrader(api.generate_feedback, student)
+
+    def _nbgrader(self, step, student: str) -> None:
+        out = step(self.assignment, student, force=True)
+        if not out["success"]:
+            raise RuntimeError(f"{step.__name__}: {out.get('error', '')[-1500:]}")
 
 
 def nbgrader_api(course: Path, results_dir: Path):

@@ -556,8 +556,12 @@ def _set_secret(sub: Submission, e: _Entry | None) -> str:
     else:
         sub.secret = got.decode("ascii")
         return ""
-    sub.note = "; ".join(filter(None, [sub.note, f"{why}: {_NO_EXCHANGE}"]))
+    _note_no_exchange(sub, why)
     return why
+
+
+def _note_no_exchange(sub: Submission, why: str) -> None:
+    sub.note = "; ".join(filter(None, [sub.note, f"{why}: {_NO_EXCHANGE}"]))
 
 
 def _drop_shared_secrets(subs: list[Submission], fates: list[Fate]) -> None:
@@ -568,7 +572,7 @@ def _drop_shared_secrets(subs: list[Submission], fates: list[Fate]) -> None:
         if counts.get(sub.secret, 0) > 1:
             sub.secret = ""
             why = "the same submission secret as another student's"
-            sub.note = "; ".join(filter(None, [sub.note, f"{why}: {_NO_EXCHANGE}"]))
+            _note_no_exchange(sub, why)
             for f in fates:
                 if f.student == sub.student and f.fate == METADATA and f.file.endswith("submission_secret.txt"):
                     f.reason += f": {why}, not used"
