@@ -72,11 +72,12 @@ def passes(name: str, fn, cases) -> bool:
             return False
         signal.alarm(CALL_LIMIT)
         try:
-            judge_output(name, case, call_student(name, fn, case), i, len(cases))
-        except BaseException:
+            try:
+                judge_output(name, case, call_student(name, fn, case), i, len(cases))
+            finally:
+                signal.alarm(0)
+        except BaseException:   # wrong, broken, or too slow (the alarm may fire as it is disarmed)
             return False
-        finally:
-            signal.alarm(0)
     return True
 
 
