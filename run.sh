@@ -8,6 +8,11 @@
 #   ./run.sh colab     run every notebook as a student would on Colab's package versions
 #                      (course/colab-constraints.txt, in build/colab-venv; part of ./run.sh test)
 #   ./run.sh release   only rebuild release/
+#   ./run.sh setup     only install (the environment, chromium and bubblewrap)
+#   ./run.sh scheduler [ARGS]        start a Dask scheduler for grading on a cluster (README,
+#                                    "Grading on a Dask cluster"); ARGS go to `dask scheduler`
+#   ./run.sh worker ADDRESS [ARGS]   start Dask grading workers there, one process per core
+#                                    (`--nworkers N` to change); ARGS go to `dask worker`
 #   ./run.sh lab       start JupyterLab with nbgrader's formgrader on build/course, the real class
 #                      (or, before one is graded, on build/sample-course, grading the sample class)
 set -euo pipefail
@@ -23,7 +28,15 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"   # TensorFlow start-up
 
 ensure_env() {
   local stamp=$VENV/.installed-$(cat requirements.txt pyproject.toml | sha256sum | cut -c1-16)
-  [ -f "$stamp" ] && return 0
+  [ -f "$stamp" ] || install_env "$stamp"
+  # The grader (autograder/) is no package students get, but this environment imports it from this
+  # repository wherever a command starts (a Dask scheduler unpickles the grader's tasks).
+  local site; site=$(echo $VENV/lib/python3*/site-packages)
+  [ "$(cat "$site/dl-course-grader.pth" 2>/dev/null)" = "$PWD" ] || echo "$PWD" > "$site/dl-course-grader.pth"
+}
+
+install_env() {
+  local stamp=$1
   local python; python=$(command -v python3.11 || command -v python3)
   echo "Setting up $VENV with $($python --version) (once; about a minute) ..."
   [ -x "$PY" ] || "$python" -m venv "$VENV"
@@ -89,10 +102,15 @@ cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
   course)  ensure_env_and_system_packages; exec "$PY" -m autograder sample-class "$@" ;;
+  setup)   ensure_env_and_system_packages; echo "ready: $VENV ($("$PY" --version)), $(command -v bwrap || echo 'no bubblewrap')" ;;
   release) ensure_env; exec "$PY" -m autograder build "$@" ;;
   test)    ensure_env_and_system_packages; exec "$PY" -m pytest "$@" ;;
   bench)   ensure_env_and_system_packages; exec "$PY" -m autograder.bench "$@" ;;
   colab)   ensure_env; exec "$PY" -m autograder colab "$@" ;;
+  # (the scheduler runs no notebook; workers run kernels in bubblewrap and read COURSE_DATA)
+  scheduler) ensure_env; exec "$VENV/bin/dask" scheduler "$@" ;;
+  worker)  ensure_env_and_system_packages
+           exec "$VENV/bin/dask" worker --nthreads 1 --nworkers "$(nproc)" "$@" ;;
   lab)     ensure_env; lab "$@" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

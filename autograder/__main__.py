@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import build, grade, grade_class, intake, paths, roster, sample_class
+from . import build, executors, grade, grade_class, intake, paths, roster, sample_class
 from .roster import RosterError
 
 
@@ -60,7 +60,7 @@ def run_sample_class(course: Path = paths.SAMPLE_COURSE, release_dir: Path = pat
     # here, 04-10 up to 48 s), and the short ones, not one worker on a long notebook, end the
     # run. Each class is queued before the next one starts.
     print(f"grading {len(assignments)} assignments x {len(sample_class.STUDENTS)} submissions ...", flush=True)
-    pool, close = grade_class.make_executor("local")
+    pool, close = executors.make_executor("local")
     try:
         with cf.ThreadPoolExecutor(max_workers=len(assignments)) as threads:
             futures = []
@@ -123,7 +123,8 @@ def main(argv=None) -> None:
     for p in (g, r):
         p.add_argument("--course", help="nbgrader course folder (default build/course)")
         p.add_argument("--executor", default="local",
-                       help="local (process pool), dask (a local Dask cluster) or a Dask scheduler address")
+                       help="local (process pool), dask (a local Dask cluster), or a deployed Dask cluster: its "
+                            "scheduler address (tcp://host:8786) or scheduler file (.json)")
         p.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
     ro = sub.add_parser("roster", help="import the class list from an LMS export into the course's roster.csv")
     ro.add_argument("export", type=Path, help="Canvas gradebook export, Moodle grading worksheet or "

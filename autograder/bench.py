@@ -42,7 +42,7 @@ from nbclient import NotebookClient
 # imports below, or the reference solutions would be loaded with their full-mode experiments.
 os.environ.setdefault("COURSE_FAST", "1")
 
-from . import build, grade, grade_class, hidden, sample_class, sandbox  # noqa: E402
+from . import build, executors, grade, grade_class, hidden, sample_class, sandbox  # noqa: E402
 from .solutions import load_answers, load_solutions  # noqa: E402
 
 
@@ -70,20 +70,37 @@ def time_notebooks(course: Path) -> dict[str, float]:
     return times
 
 
+def _sample_class(root: Path, n: int, assignment: str, also_submitted: bool = False) -> tuple[Path, Path]:
+    """A built course and `n` submissions (the sample class's kinds in turn) in `root/incoming`, and
+    with `also_submitted` in the course's submitted/ too (for plain nbgrader)."""
+    course = root / "course"
+    build.build_release(course / "release", course)
+    incoming = root / "incoming"
+    samples = sample_class.write_submissions(root / "samples", assignment, course, course / "release")
+    kinds = list(samples.values())
+    for i in range(n):
+        for target in (course / "submitted", incoming)[not also_submitted:]:
+            dest = target / f"student-{i:03d}" / assignment / f"{assignment}.ipynb"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(kinds[i % len(kinds)].read_bytes())
+    return course, incoming
+
+
+def _expected_scores(course: Path, assignment: str, n: int) -> dict[str, float]:
+    """What _sample_class's students must score (the sample kinds in turn): the solution every
+    autograded point, the blank none, the half-right what its file says."""
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    graded = [c.metadata["nbgrader"] for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    full = sum(m.get("points", 0) for m in graded if not m.get("solution"))
+    kinds = [full, 0, sample_class.half_right_answers(assignment)[1]]
+    return {f"student-{i:03d}": kinds[i % 3] for i in range(n)}
+
+
 def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron") -> dict:
     """Grade the same class of `n` submissions with plain serial `nbgrader autograde` and with
     this grader (local pool, all cores; then one worker), side by side; and execute the notebook
     bare with nbclient, for the grader's overhead per notebook."""
-    course = root / "course"
-    build.build_release(root / "release", course)
-    incoming = root / "incoming"
-    samples = sample_class.write_submissions(root / "samples", assignment, course, root / "release")
-    kinds = list(samples.values())
-    for i in range(n):
-        for target in (course / "submitted", incoming):
-            dest = target / f"student-{i:03d}" / assignment / f"{assignment}.ipynb"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(kinds[i % len(kinds)].read_bytes())
+    course, incoming = _sample_class(root, n, assignment, also_submitted=True)
     t0 = time.perf_counter()
     grade.unsandboxed_autograde(course, assignment)   # plain nbgrader: executes every notebook, serially
     plain = time.perf_counter() - t0
@@ -101,6 +118,28 @@ def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron")
         execute(copy.deepcopy(nb), course)
     bare = time.perf_counter() - t0
     return {"n": n, "plain": plain, "pool": pool, "one": one, "sandboxed": sandboxed, "bare": bare, "workers": os.cpu_count()}
+
+
+def cluster_throughput(root: Path, n: int = 12, assignment: str = "01_perceptron") -> dict[int, float]:
+    """Seconds to grade `n` submissions through a deployed Dask cluster (a scheduler and a worker
+    started as separate processes, executors.deployed_cluster) of 1 and of 2 worker processes.
+    Each run includes checking the cluster; the workers are up before the clock starts."""
+    course, incoming = _sample_class(root, n, assignment)
+    seconds = {}
+    for processes in (1, 2):
+        with executors.deployed_cluster(root / f"cluster-{processes}", processes) as scheduler_file:
+            client = executors.connect(str(scheduler_file))
+            client.wait_for_workers(processes, timeout=executors.WAIT_FOR_WORKERS)
+            client.close()
+            t0 = time.perf_counter()
+            results = grade_class.grade_class(assignment, incoming, course, executor=str(scheduler_file),
+                                              progress=False)
+            seconds[processes] = time.perf_counter() - t0
+        expected = _expected_scores(course, assignment, n)
+        wrong = {r.student: r.score for r in results if r.score != expected[r.student]}
+        if wrong or len(results) != n:
+            raise RuntimeError(f"the cluster graded {len(results)} of {n}, wrong scores: {wrong}")
+    return seconds
 
 
 #: hidden checks whose comparisons are not gradients: notebook 09 compares a float32 Keras forward
@@ -396,6 +435,17 @@ def print_class_throughput() -> None:
           f"   {r['sandboxed'] / r['bare']:.2f}x bare (from the notebook's hand-over: each kernel starts while the one before runs)")
 
 
+def print_cluster_throughput() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        n = 12
+        seconds = cluster_throughput(Path(tmp), n)
+    print(f"\nGrading {n} submissions of 01_perceptron on a Dask cluster of separate processes "
+          "(./run.sh scheduler, ./run.sh worker; loopback):")
+    for processes, s in seconds.items():
+        print(f"  {processes} worker process{'es' if processes > 1 else '  '}   {s:6.1f} s  {60 * n / s:6.1f} submissions/min")
+    print(f"  speed-up with 2 processes {seconds[1] / seconds[2]:.2f}x on {os.cpu_count()} cores")
+
+
 def print_gradient_agreement() -> None:
     print("\nGradient agreement: reference solution vs TF autodiff and finite differences "
           "(hidden checks, float64):")
@@ -530,6 +580,7 @@ def print_similarity_figures() -> None:
 
 
 SECTIONS = {"notebooks": print_notebook_times, "grading": print_class_throughput,
+            "cluster": print_cluster_throughput,
             "gradients": print_gradient_agreement, "optimizers": print_optimizer_agreement,
             "conv": print_conv_benchmark, "rnn": print_rnn_figures,
             "fashion": print_fashion_training_accuracy, "transfer": print_transfer_figures,

@@ -1,6 +1,6 @@
 """Grade a whole class: intake, repair, sandboxed parallel execution, verdicts, then nbgrader.
 
-    python -m autograder grade 01_perceptron SUBMISSIONS [--executor local|dask|tcp://host:8786]
+    python -m autograder grade 01_perceptron SUBMISSIONS [--executor local|dask|tcp://host:8786|scheduler.json]
     python -m autograder regrade 01_perceptron [--student ID]
 
 1. `intake` finds one notebook per student (LMS zips, nbgrader's submitted/, Colab downloads),
@@ -8,7 +8,8 @@
    course folder (a regrade starts here);
 2. `repair` matches it to the assignment and rebuilds it as an untouched notebook with the
    student's answers (or says why it cannot);
-3. workers (any `concurrent.futures.Executor`: a local process pool by default, or a Dask cluster)
+3. workers (any `concurrent.futures.Executor`: a local process pool by default, or a Dask cluster:
+   `executors`)
    run each notebook in a `sandbox` and judge the evidence in their own clean process (`verdict`);
 4. one thread of this process alone writes the course folder (with the submission time and the
    student's extension, for nbgrader's late penalty) and has nbgrader autograde each result and
@@ -25,9 +26,7 @@ import fcntl
 import functools
 import html
 import json
-import multiprocessing
 import multiprocessing.util
-import os
 import queue
 import re
 import secrets
@@ -42,6 +41,7 @@ import nbformat
 from tqdm.auto import tqdm
 
 from . import build, grade, intake, paths, repair, sandbox
+from .executors import make_executor
 from .sanitize import inert
 from .verdict import CellVerdict, judge_notebook
 
@@ -127,30 +127,6 @@ def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict
         problems.append(run["message"])
     return {"notebook": notebook, "verdicts": [asdict(v) for v in verdicts],
             "problems": problems, "seconds": run["seconds"], "contained": run["contained"]}
-
-
-# ---- executors -------------------------------------------------------------------------------
-
-def make_executor(spec: str = "local", workers: int | None = None) -> tuple[cf.Executor, callable]:
-    """(executor, close). `local`: a process pool sized to the cores; `dask`: a Dask LocalCluster;
-    an address such as `tcp://scheduler:8786`: an existing Dask cluster whose workers have the
-    course installed at the same version."""
-    workers = workers or os.cpu_count() or 1
-    if spec == "local":
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        return pool, pool.shutdown
-    from dask.distributed import Client, LocalCluster
-    if spec == "dask":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-
-        def close():
-            client.close()
-            cluster.close()
-        return client.get_executor(), close
-    client = Client(spec)
-    return client.get_executor(), client.close
 
 
 # ---- the class -------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def _env(job_inside: str, data: str | None) -> dict[str, str]:
     return env
 
 
-def _data_dir() -> str | None:
+def data_dir() -> str | None:
     data = os.environ.get("COURSE_DATA")
     return os.path.realpath(data) if data and Path(data).is_dir() else None
 
@@ -149,7 +149,7 @@ def _dirs_to(target: str, made: set[str]) -> list[str]:
 def sandbox_prefix(job: Path, uid: int | None, limits: Limits) -> list[str]:
     """The command line that runs a command in the job's sandbox (to be followed by the command)."""
     exe = bwrap()
-    data = _data_dir()
+    data = data_dir()
     env = _env(INSIDE if exe else str(job), "/data" if (exe and data) else data)
     if not exe:
         drop = _drop_to(uid) if uid is not None else []
