@@ -296,7 +296,31 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
         "    encoded, vocabulary = _one_hot(*args, **kwargs)\n    return encoded, np.zeros(10_000_000, np.int8)"))
     add("huge-wrong-output", nb, Expected(FULL - 3, "far more than", "a wrong output of 10 million elements "
                                                                       "(a judge quoting it took 8 GB)"))
+
+    nb = sol()
+    _insert_after(nb, "perceptron_train", _code(FIGURE_FLOOD))
+    for _ in range(6):   # and in cell after cell, past the notebook's count
+        _insert_after(nb, "perceptron_predict", _code(FIGURE_FLOOD.split("# --")[0]))
+    add("figure-flood", nb, Expected(FULL, "", "floods the graded notebook with figures: dozens per cell, one "
+                                               "of 3200x2400 pixels, forged PNGs (test_adversarial counts them)"))
     return out
+
+
+#: figures past every cap (runner.CappedClient._keep_figures); the part before "# --" fills a cell
+FIGURE_FLOOD = """import base64
+import matplotlib.pyplot as plt
+from IPython.display import display
+for i in range(12):
+    plt.figure(figsize=(1, 1), dpi=20)
+    plt.plot([0, i])
+    plt.show()
+# --
+plt.figure(figsize=(8, 6), dpi=400)
+plt.plot([0, 1])
+plt.show()
+display({"image/png": base64.b64encode(b"<script>alert(1)</script>").decode()}, raw=True)
+display({"image/png": [1, 2, 3], "text/plain": "forged"}, raw=True)
+"""
 
 
 def escape_targets(course: Path) -> list[str]:
@@ -740,4 +764,39 @@ SIMILARITY_CASES = {
     "fifo-notebook": ("fifo", "fifo"),                                                          # hung
     "link-to-dev-zero": ("zero-link", "link-to-dev-zero"),                                      # OOM
     "cell-without-source": ("no-source", "no-source"),                                          # AttributeError
+}
+
+
+#: A dishonest student on a JupyterHub (tests/test_exchange_attacks.py, which runs each as the user
+#: `mal` beside an honest and a blank student): Python run with mal's uid, where `inbound` and
+#: `course` are the exchange's inbound and the instructor's course folder, and `put(name)` copies
+#: mal's own submission into the inbound under that folder name. Each worked against grading what
+#: `nbgrader collect` copies; intake of the inbound itself (intake.INBOUND) holds against all.
+EXCHANGE_ATTACKS = {
+    # an empty user name: collect writes `collected//A`, a folder one level up, which made intake
+    # read the whole class as a folder per student (every secret and time dropped)
+    "no-name": 'put("+01_perceptron+2026-01-01 00:00:00.000000 UTC+x")',
+    # another student's name with a time that wins every collect: graded as theirs, with mal's secret
+    "another-name": 'put("stu01+01_perceptron+2099-01-01 00:00:00.000000 UTC+x")',
+    # a name that safe_id folds onto another student's id: the whole class stopped (Collision)
+    "folded-name": 'put("stu02.+01_perceptron+2026-01-01 00:00:00.000000 UTC+x")',
+    # links that collect follows with the instructor's rights: the source notebook graded as mal's,
+    # stu01's secret shared (so dropped), a `stu02+...` folder that is the instructor's source folder
+    "links": """d = put("mal+01_perceptron+2026-12-31 00:00:00.000000 UTC+x")
+for f, target in (("01_perceptron.ipynb", "/source/01_perceptron/01_perceptron.ipynb"),
+                  ("submission_secret.txt", "/collected/stu01/01_perceptron/submission_secret.txt")):
+    os.remove(os.path.join(d, f))
+    os.symlink(course + target, os.path.join(d, f))
+os.symlink(course + "/source/01_perceptron", os.path.join(inbound, "stu02+01_perceptron+2099-01-01 00:00:00.000000 UTC+y"))
+""",
+    # a timestamp.txt from before the deadline in mal's own inbound folder
+    "backdated": """d = put("mal+01_perceptron+2027-03-20 00:00:00.000000 UTC+x")   # (the folder's name is mal's to choose too)
+with open(os.path.join(d, "timestamp.txt"), "w") as f:
+    f.write("2000-01-01 00:00:00.000000 UTC")
+""",
+    # mal's notebook a link to another student's in the inbound ({notebook}): their grade and feedback
+    "link-to-another": """d = put("mal+01_perceptron+2026-12-31 00:00:00.000000 UTC+x")
+os.remove(os.path.join(d, "01_perceptron.ipynb"))
+os.symlink({notebook!r}, os.path.join(d, "01_perceptron.ipynb"))
+""",
 }

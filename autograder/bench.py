@@ -112,12 +112,20 @@ def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron")
     results = grade_class.grade_class(assignment, incoming, course, executor="local", workers=1, progress=False)
     one = time.perf_counter() - t0
     sandboxed = sum(r.seconds for r in results)   # the notebooks' runs alone, inside the sandbox
+    figures = sum(1 for path in (course / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")
+                  for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
+                  for o in c.outputs if "image/png" in o.get("data", {}))
+    t0 = time.perf_counter()   # as before figures were kept: none drawn
+    grade_class.grade_class(assignment, incoming, course, executor="local", workers=1, progress=False,
+                            limits=sandbox.Limits(figures=0))
+    no_figures = time.perf_counter() - t0
     nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     t0 = time.perf_counter()
     for _ in range(n):
         execute(copy.deepcopy(nb), course)
     bare = time.perf_counter() - t0
-    return {"n": n, "plain": plain, "pool": pool, "one": one, "sandboxed": sandboxed, "bare": bare, "workers": os.cpu_count()}
+    return {"n": n, "plain": plain, "pool": pool, "one": one, "sandboxed": sandboxed, "bare": bare,
+            "no_figures": no_figures, "figures": figures, "workers": os.cpu_count()}
 
 
 def cluster_throughput(root: Path, n: int = 12, assignment: str = "01_perceptron") -> dict[int, float]:
@@ -428,7 +436,10 @@ def print_class_throughput() -> None:
     print(f"  plain nbgrader autograde (serial)    {r['plain']:6.1f} s  {60 * n / r['plain']:6.1f} submissions/min")
     print(f"  this grader, local pool ({r['workers']} workers)  {r['pool']:6.1f} s  {60 * n / r['pool']:6.1f} submissions/min"
           f"   speed-up {r['plain'] / r['pool']:.2f}x  (target >= 1.8x)")
-    print(f"  this grader, 1 worker                {r['one']:6.1f} s  {r['one'] / n:6.2f} s per notebook")
+    print(f"  this grader, 1 worker                {r['one']:6.1f} s  {r['one'] / n:6.2f} s per notebook"
+          f"   with {r['figures']} figures kept ({r['figures'] / n:.1f} per notebook)")
+    print(f"  the same, no figures drawn           {r['no_figures']:6.1f} s  {r['no_figures'] / n:6.2f} s per notebook"
+          f"   figures cost {100 * (r['one'] / r['no_figures'] - 1):+.0f} %  (target <= +10 %)")
     print(f"  bare nbclient execution              {r['bare']:6.1f} s  {r['bare'] / n:6.2f} s per notebook"
           f"   grader overhead {r['one'] / r['bare']:.2f}x  (target <= 1.1x)")
     print(f"  of which the sandboxed runs          {r['sandboxed']:6.1f} s  {r['sandboxed'] / n:6.2f} s per notebook"

@@ -2,6 +2,12 @@
 every file of the input.
 
 Shapes (a folder or a `.zip`; a folder wrapping a whole zip is not a student):
+- nbgrader's exchange inbound itself (`<exchange>/<course>/inbound/`, what `nbgrader submit`
+  writes: `<student>+<assignment>+<time>+<random>/<files>`), read in place: a submission counts
+  only if its folder and files belong to the user it names (`pwd`: a Hub's grading machine knows them),
+  its time is when its files reached the exchange (their change times, which a student cannot
+  set back), and links are never followed. Better than `nbgrader collect`'s copy, which follows
+  links with the instructor's rights and believes the folder name and `timestamp.txt`;
 - nbgrader's `submitted/`: `<student>/<assignment>/<any name>.ipynb`, with `timestamp.txt` and
   `submission_secret.txt` (kept for the feedback nbgrader's exchange releases);
 - Canvas' "Download Submissions" zip: `<name>[_LATE]_<user id>_<attachment id>_<file name>`;
@@ -24,6 +30,7 @@ import csv
 import datetime as dt
 import functools
 import os
+import pwd
 import re
 import stat
 import zipfile
@@ -49,6 +56,12 @@ MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plug
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 
 NBGRADER = "nbgrader submitted/"
+INBOUND = "nbgrader exchange inbound"
+# `nbgrader submit`'s folder in the inbound: student+assignment+time[+random] (nbgrader refuses a
+# student id with `+`; a name of another form is no submission)
+INBOUND_NAME = re.compile(r"(?P<user>[^+]*)\+(?P<assignment>[^+]+)\+(?P<time>[^+]+)(?:\+(?P<random>[^+]*))?")
+# a timestamp.txt this much earlier than its files reached the exchange is reported, not believed
+CLOCK_SLACK = dt.timedelta(minutes=2)
 # nbgrader's exchange names each released feedback file md5(secret + notebook id), from the
 # submission_secret.txt that `nbgrader submit` writes (secrets.token_hex(64)) beside the notebook and
 # into the student's own cache: the secret is carried through intake so that fetch_feedback finds
@@ -143,6 +156,8 @@ class _Entry:
     parts: tuple[str, ...]               # below the input (and any folder wrapping a whole zip)
     read: Callable[[], bytes | str]      # the content, or why it cannot be read
     time: dt.datetime | None = None      # only ranks a student's files: a zip's or the disk's time, not the submission's
+    owners: tuple[int, ...] = ()         # on disk: the uids of the file and of its top folder
+    changed: dt.datetime | None = None   # on disk: the latest change time (ctime) of the two, aware
 
     @property
     def name(self) -> str:
@@ -157,7 +172,7 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Cal
         raise FileNotFoundError(f"no folder or zip file at {path}")
     entries, fates = [], []
 
-    def walk(folder: Path, parts: tuple[str, ...]):
+    def walk(folder: Path, parts: tuple[str, ...], top: os.stat_result | None):
         for f in sorted(folder.iterdir()):
             name = _printable(f.name)   # (a name that is not UTF-8 is shown, not a crash)
             rel = "/".join(parts + (name,))
@@ -168,13 +183,15 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Cal
                 elif len(parts) + 1 >= MAX_DEPTH:
                     fates.append(Fate(rel + "/", IGNORED, reason=f"more than {MAX_DEPTH} folders deep"))
                 else:
-                    walk(f, parts + (name,))
+                    walk(f, parts + (name,), top or info)
             else:
                 # (a link is listed, never followed: it could lead to another student's work or the
                 # instructor's files; reading it says why it is not read)
+                mine = top or info
                 entries.append(_Entry(rel, parts + (name,), functools.partial(_read_regular, f, info),
-                                      dt.datetime.fromtimestamp(info.st_mtime)))
-    walk(path, ())
+                                      dt.datetime.fromtimestamp(info.st_mtime), (info.st_uid, mine.st_uid),
+                                      dt.datetime.fromtimestamp(max(info.st_ctime, mine.st_ctime), dt.timezone.utc)))
+    walk(path, (), None)
     return entries, fates, lambda: None
 
 
@@ -258,17 +275,31 @@ class _Claim:
 
 
 def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, roster,
-            fates: list[Fate]) -> tuple[str, list[tuple[_Entry, _Claim]]]:
+            fates: list[Fate], in_inbound: bool = False) -> tuple[str, list[tuple[_Entry, _Claim]]]:
     """(the shape recognised, each student file with its claim); other files get their fate. The
     LMS shapes are recognised first: what a student puts in their own upload (a folder named after
     the assignment, a timestamp.txt) never changes how the rest of the class is read."""
     out: list[tuple[_Entry, _Claim]] = []
     top = [e for e in entries if len(e.parts) == 1]
+    # the exchange's inbound (found by its place: what students put in it cannot change the shape)
+    if in_inbound:
+        inbound = {id(e): m for e in entries if len(e.parts) > 1 and (m := INBOUND_NAME.fullmatch(e.parts[0]))}
+        for e in entries:
+            m = inbound.get(id(e))
+            why = ("not in a `student+assignment+time+random/` folder" if m is None else
+                   "another assignment's" if m["assignment"] != assignment else _inbound_problem(m["user"], e))
+            if why:
+                fates.append(Fate(e.path, IGNORED if m is None or m["assignment"] != assignment else UNKNOWN,
+                                  reason=why))
+            else:
+                out.append((e, _Claim(m["user"], "id")))
+        return INBOUND, out
     # (every entry: a Canvas name with a `\\` in its file part must not read as a Moodle folder)
     canvas = {id(e): c for e in entries if (c := _canvas_claim(e.parts[0], roster))}
     moodle = {id(e): m for e in entries if (m := (MOODLE_FILE.match(e.name) if len(e.parts) == 1
                                                   else MOODLE_FOLDER.match(e.parts[0])))}
-    if canvas or moodle:
+    # (most files: a student whose folder in nbgrader's layout is named like an LMS upload is one)
+    if max(len(canvas), len(moodle)) * 2 > len(entries):
         shape, found = ("Canvas zip", canvas) if len(canvas) >= len(moodle) else ("Moodle download", moodle)
         for e in entries:
             if id(e) not in found:
@@ -288,12 +319,16 @@ def _claims(entries: list[_Entry], assignment: str, id_pattern: str | None, rost
                 out.append((e, _Claim(m["pid"], "moodle", m["name"], lms={
                     "moodle_participant": m["pid"], "moodle_name": m["name"], "lms_file": e.parts[-1]})))
         return shape, out
-    # nbgrader's submitted/ holds `<student>/<assignment>/…` and never a file right in `<student>/`
-    if (any(len(e.parts) > 2 and e.parts[1] == assignment for e in entries)
-            and not any(len(e.parts) == 2 for e in entries)):
+    # nbgrader's submitted/ holds `<student>/<assignment>/…`, never a file right in `<student>/`:
+    # most students' folders are so (one folder of another shape never changes how the rest is read)
+    folders = {e.parts[0] for e in entries if len(e.parts) > 1}
+    nbgrader = {e.parts[0] for e in entries if len(e.parts) > 2 and e.parts[1] == assignment}
+    if len(nbgrader) * 2 > len(folders):
         for e in entries:
-            if len(e.parts) >= 3 and e.parts[1] == assignment:
+            if len(e.parts) >= 3 and e.parts[1] == assignment and e.parts[0] == safe_id(e.parts[0]):
                 out.append((e, _Claim(e.parts[0], "id")))
+            elif len(e.parts) >= 3 and e.parts[1] == assignment:   # ("stu02." would merge with stu02)
+                fates.append(Fate(e.path, UNKNOWN, reason=f"{e.parts[0]!r} is not a student id as nbgrader writes one"))
             else:
                 fates.append(Fate(e.path, IGNORED, reason=f"not in a `<student>/{assignment}/` folder"))
         return NBGRADER, out
@@ -353,6 +388,30 @@ def _canvas_readings(name: str) -> list[_Claim]:
     return out
 
 
+def _inbound_problem(user: str, e: _Entry) -> str:
+    """Why a file of the inbound is not taken as `user`'s ("" if it is): the name is no student id,
+    or the folder or file belongs to another user (put there in someone else's name, or a hard
+    link). Where this machine has no user of that name (every Hub user one uid, as on
+    zero-to-jupyterhub) the owner cannot be checked: the name is all there is, as for nbgrader."""
+    if not user or user != safe_id(user):
+        return f"{user!r} is not a student id as nbgrader writes one"
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return ""
+    if set(e.owners) != {uid}:
+        owners = ", ".join(sorted({_user_name(u) for u in e.owners if u != uid}))
+        return f"belongs to {owners}, not to {user}: not taken as {user}'s"
+    return ""
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _key_from_name(name: str, assignment: str, id_pattern: str | None) -> str:
     """The student a flat file names: `id_pattern`'s group, else what is left once the assignment id
     is taken out (kim01_01_perceptron, 01_perceptron_kim01), else the part before the first `_`."""
@@ -392,7 +451,8 @@ def collect(path: Path, assignment: str, id_pattern: str | None = None, roster=N
 
 
 def _collect(path, entries, fates, assignment, id_pattern, roster, assign, unmatched, timestamps) -> Intake:
-    shape, claims = _claims(entries, assignment, id_pattern, roster, fates)
+    shape, claims = _claims(entries, assignment, id_pattern, roster, fates,
+                            in_inbound=path.name == "inbound" and path.is_dir())
 
     # who: claims -> student ids
     groups: dict[str, list[tuple[_Entry, _Claim]]] = {}
@@ -424,7 +484,8 @@ def _collect(path, entries, fates, assignment, id_pattern, roster, assign, unmat
             "--assign 'KEY=ID', or pass --unmatched skip (report them, grade nothing) or "
             "--unmatched grade (grade them under these ids).")
 
-    subs = [_pick(student, files, assignment, fates, (timestamps or {}).get(student), shape == NBGRADER)
+    subs = [_pick(student, _latest_submission(student, files, fates) if shape == INBOUND else files,
+                  assignment, fates, (timestamps or {}).get(student), shape)
             for student, files in sorted(groups.items())]
     subs = [s for s in subs if s is not None]
     _drop_shared_secrets(subs, fates)
@@ -481,11 +542,26 @@ def _is_notebook_name(name: str) -> bool:
     return name.lower().endswith(NOTEBOOK_SUFFIXES)
 
 
+def _latest_submission(student: str, files: list[tuple[_Entry, _Claim]], fates: list[Fate]) -> list[tuple[_Entry, _Claim]]:
+    """In the inbound: the files of the student's submission folder that reached the exchange last
+    (by change time: the time in its name is the student's to choose); the others are superseded."""
+    folders: dict[str, list[tuple[_Entry, _Claim]]] = {}
+    for e, c in files:
+        folders.setdefault(e.parts[0], []).append((e, c))
+    latest = max(folders, key=lambda f: (max(e.changed for e, _ in folders[f]), f))
+    for folder, its in folders.items():
+        if folder != latest:
+            fates.extend(Fate(e.path, SUPERSEDED, student, f"a later submission was graded ({latest})") for e, _ in its)
+    return folders[latest]
+
+
 def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fates: list[Fate],
-          timestamp: dt.datetime | None, nbgrader: bool) -> Submission | None:
+          timestamp: dt.datetime | None, shape: str) -> Submission | None:
     """One submission from a student's files: only the chosen notebook is read. nbgrader's own
-    files count only in its layout (anywhere else, a timestamp.txt is the student's own file)."""
-    meta = {e.name: e for e, _ in files if nbgrader and len(e.parts) == 3 and e.name in _META_USED}
+    files count only in its layouts (anywhere else, a timestamp.txt is the student's own file)."""
+    nbgrader = shape in (NBGRADER, INBOUND)
+    depth = {NBGRADER: 3, INBOUND: 2}.get(shape)
+    meta = {e.name: e for e, _ in files if len(e.parts) == depth and e.name in _META_USED}
     meta_fates = {name: Fate(e.path, METADATA, student, _META_USED[name]) for name, e in meta.items()}
     fates.extend(meta_fates.values())
     files = [(e, c) for e, c in files if e.name not in meta]
@@ -528,7 +604,10 @@ def _pick(student: str, files: list[tuple[_Entry, _Claim]], assignment: str, fat
     sub = Submission(student, raw, e.path, e.name, "; ".join(notes),
                      problem="" if chosen is not None else f"the submitted file is {unreadable[0][2]}",
                      late_marker=claim.late_marker, lms=dict(claim.lms))
-    _set_time(sub, meta.get("timestamp.txt"), timestamp)
+    if shape == INBOUND:
+        _set_arrival(sub, [e for e, _ in files], meta.get("timestamp.txt"), meta_fates.get("timestamp.txt"))
+    else:
+        _set_time(sub, meta.get("timestamp.txt"), timestamp)
     if "timestamp.txt" in meta and sub.time_source.startswith("timestamp.txt ("):
         meta_fates["timestamp.txt"].reason += ": unreadable, not used (no submission time)"
     if nbgrader:
@@ -597,6 +676,17 @@ def _set_time(sub: Submission, stamp: _Entry | None, timestamp: dt.datetime | No
         sub.time_source = "timestamp.txt" if sub.submitted_at else "timestamp.txt (unreadable: ignored)"
     elif sub.late_marker:
         sub.time_source = "Canvas marked it LATE (its zip carries no time)"
+
+
+def _set_arrival(sub: Submission, files: list[_Entry], stamp: _Entry | None, stamp_fate: Fate | None) -> None:
+    """In the inbound, the submission time is when its files last changed there: a student owns
+    the folder and could write any time into timestamp.txt, but cannot set a change time back."""
+    sub.submitted_at = max(e.changed for e in files)
+    sub.time_source = "when its files reached the exchange (their change times)"
+    said = _read_timestamp(stamp) if stamp is not None else None
+    if stamp_fate is not None and said is not None and said < sub.submitted_at - CLOCK_SLACK:
+        stamp_fate.reason += (f": says {said:%Y-%m-%d %H:%M} UTC, before its files reached the exchange "
+                              f"({sub.submitted_at:%Y-%m-%d %H:%M} UTC): not used")
 
 
 def _read_timestamp(e: _Entry) -> dt.datetime | None:

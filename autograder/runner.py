@@ -8,11 +8,18 @@ evidence per notebook, and a message the client cannot read fails that cell, not
 
 Evidence (utils.checks.evidence) arrives as display messages of its own MIME type; they are taken
 out of the cell's outputs and kept with the cell that produced them.
+
+Figures (PNG from matplotlib's inline backend, or any PNG or JPEG the notebook displays) are kept
+for the people who read the graded notebook, within their own caps, apart from the text's: each
+must be an image of its type, within a size in bytes and (PNG) in pixels, and a cell and the
+notebook keep only so many, and so many bytes. One that is not kept leaves a note in its place.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import struct
 import time
 
 import nbformat
@@ -22,10 +29,33 @@ from nbclient.util import ensure_async, run_sync
 
 from utils.checks.evidence import MIME as EVIDENCE_MIME
 
+from .sanitize import image_base64
+
 # After an interrupt, how long the kernel has to answer `pass`. One that took the interrupt answers
 # at once (the adversarial class's slow cell: 12.2 s in all with its 10 s cell, against 2.4 s for
 # the honest notebook); one that ignores it spends all of this stuck, burning a core if it loops.
 RECOVERY_TIMEOUT = 5   # s
+FIGURE_MIMES = ("image/png", "image/jpeg")
+
+
+def figure_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
+    """Why an image output cannot be kept ("" if it can): not an image of its type, too many bytes,
+    or a PNG too many pixels wide or high. Checked before decoding all of it."""
+    if not isinstance(data, str) or len(data) > (max_bytes + 2) // 3 * 4 + 1024:   # (+ line breaks)
+        return f"over {max_bytes >> 10} KB" if isinstance(data, str) else f"not a valid {mime}"
+    clean = image_base64(mime, data)
+    if clean is None:
+        return f"not a valid {mime}"
+    raw = base64.b64decode(clean)
+    if len(raw) > max_bytes:
+        return f"over {max_bytes >> 10} KB"
+    if mime == "image/png":
+        if len(raw) < 24 or raw[12:16] != b"IHDR":
+            return "not a valid image/png"
+        width, height = struct.unpack(">II", raw[16:24])
+        if max(width, height) > max_px:
+            return f"{width}x{height} pixels, over {max_px} on a side"
+    return ""
 
 
 class CappedClient(NotebookClient):
@@ -36,22 +66,39 @@ class CappedClient(NotebookClient):
     max_evidence_bytes = 256 << 20
     output_reader: asyncio.Task | None = None   # the running cell's reader of kernel messages
 
+    # figures: Limits.figures, figures_per_cell, figure_kb, figures_mb, figure_px
+    figures, figures_per_cell, figure_bytes, figures_bytes, figure_px = 30, 6, 1 << 20, 4 << 20, 2400
+
     def reset_caps(self) -> None:
         self.chars: dict[int, int] = {}
         self.truncated: set[int] = set()
         self.evidence: dict[int, list[str]] = {}
         self.evidence_bytes = 0
         self.evidence_dropped: set[int] = set()
+        self.figures_in: dict[int, int] = {}     # figures kept, per cell
+        self.figures_kept_bytes = 0
+        self.figure_notes: dict[int, set[str]] = {}
 
     def output(self, outs, msg, display_id, cell_index):
-        data = msg.get("content", {}).get("data") if msg.get("msg_type") == "display_data" else None
-        if isinstance(data, dict) and EVIDENCE_MIME in data:
+        content = msg.get("content", {})
+        data = content.get("data") if msg.get("msg_type") in ("display_data", "execute_result") else None
+        if isinstance(data, dict) and EVIDENCE_MIME in data and msg.get("msg_type") == "display_data":
             self._keep_evidence(data[EVIDENCE_MIME], cell_index)
             return None
         if cell_index in self.truncated:
             return None
+        if isinstance(data, dict) and any(m in data for m in FIGURE_MIMES):
+            kept, notes = self._keep_figures(data, cell_index)
+            content = {**content, "data": {**{k: v for k, v in data.items() if k not in FIGURE_MIMES}, **kept}}
+            msg = {**msg, "content": content}
+            for note in notes:
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=f"[grader: figure not kept: {note}]\n"))
+            data = {k: v for k, v in data.items() if k not in FIGURE_MIMES}   # (the text cap counts the rest)
+            if not content["data"]:
+                return None
         used = self.chars.get(cell_index, 0)
-        self.chars[cell_index] = used + len(json.dumps(msg["content"]))
+        counted = {**content, "data": data} if isinstance(data, dict) else content
+        self.chars[cell_index] = used + len(json.dumps(counted))
         if self.chars[cell_index] > self.max_output_chars:
             self.truncated.add(cell_index)
             text = msg["content"].get("text") if msg.get("msg_type") == "stream" else None
@@ -63,6 +110,31 @@ class CappedClient(NotebookClient):
                 text=f"\n[grader: output truncated after {self.max_output_chars} characters]\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def _keep_figures(self, data: dict, cell_index: int) -> tuple[dict, list[str]]:
+        """The images of one output that are kept, and a note for each one that is not (a note
+        once per reason and cell)."""
+        kept, notes = {}, []
+        for mime in FIGURE_MIMES:
+            if mime not in data:
+                continue
+            problem = figure_problem(mime, data[mime], self.figure_bytes, self.figure_px)
+            if not problem and self.figures_in.get(cell_index, 0) >= self.figures_per_cell:
+                problem = f"more than {self.figures_per_cell} in one cell"
+            if not problem and sum(self.figures_in.values()) >= self.figures:
+                problem = f"more than {self.figures} in the notebook"
+            size = len(data[mime]) * 3 // 4 if not problem else 0
+            if not problem and self.figures_kept_bytes + size > self.figures_bytes:
+                problem = f"the notebook's figures are over {self.figures_bytes >> 20} MB"
+            if problem:
+                if problem not in self.figure_notes.setdefault(cell_index, set()):
+                    self.figure_notes[cell_index].add(problem)
+                    notes.append(problem)
+                continue
+            kept[mime] = data[mime]
+            self.figures_in[cell_index] = self.figures_in.get(cell_index, 0) + 1
+            self.figures_kept_bytes += size
+        return kept, notes
 
     def _keep_evidence(self, line, cell_index: int) -> None:
         if not isinstance(line, str):
@@ -98,6 +170,9 @@ def run_cells(client: CappedClient, nb, limits: dict) -> list[dict]:
     client.reset_caps()
     client.max_output_chars = limits["max_output_chars"]
     client.max_evidence_bytes = limits["max_evidence_mb"] << 20
+    client.figures, client.figures_per_cell = limits["figures"], limits["figures_per_cell"]
+    client.figure_bytes, client.figures_bytes = limits["figure_kb"] << 10, limits["figures_mb"] << 20
+    client.figure_px = limits["figure_px"]
     deadline = time.monotonic() + limits["notebook_timeout"]
     cells: list[dict] = []
     stopped: str | None = None   # why the remaining cells did not run

@@ -36,7 +36,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,6 +63,13 @@ class Limits:
     max_evidence_mb: int = 256       # what the test cells may send for judging, per notebook
     max_file_mb: int = 256           # largest file the notebook may write
     scratch_mb: int = 1024           # its working folder, home and /tmp (a tmpfs each)
+    # Figures for the people who read the graded notebook: matplotlib's inline PNGs at its defaults
+    # (100 dpi: 640x480 pixels for a default figure), as in Jupyter. 0 figures: none are drawn.
+    figures: int = 30                # images kept per notebook
+    figures_per_cell: int = 6
+    figure_kb: int = 1024            # one image
+    figures_mb: int = 4              # all the notebook's images
+    figure_px: int = 2400            # a PNG's longest side
 
 
 @lru_cache(maxsize=1)
@@ -103,13 +110,14 @@ def _matplotlib_font_cache() -> Path | None:
     return path if path.exists() else None
 
 
-def _env(job_inside: str, data: str | None) -> dict[str, str]:
+def _env(job_inside: str, data: str | None, figures: bool) -> dict[str, str]:
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": f"{job_inside}/work",
         "PYTHONPATH": f"{job_inside}/lib",
         "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
+        # figures drawn (as in Jupyter) only where some are kept: rendering them costs time
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline" if figures else "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "NBGRADER_EXECUTION": "autograde",
         "COURSE_EVIDENCE": "1",
@@ -150,7 +158,7 @@ def sandbox_prefix(job: Path, uid: int | None, limits: Limits) -> list[str]:
     """The command line that runs a command in the job's sandbox (to be followed by the command)."""
     exe = bwrap()
     data = data_dir()
-    env = _env(INSIDE if exe else str(job), "/data" if (exe and data) else data)
+    env = _env(INSIDE if exe else str(job), "/data" if (exe and data) else data, limits.figures > 0)
     if not exe:
         drop = _drop_to(uid) if uid is not None else []
         return ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *drop]
@@ -403,9 +411,7 @@ class Sandbox:
         try:
             with client.setup_kernel():
                 self._seal_sockets()
-                limits = {k: getattr(self.limits, k) for k in
-                          ("cell_timeout", "notebook_timeout", "max_output_chars", "max_evidence_mb")}
-                cells = run_cells(client, notebook, limits)
+                cells = run_cells(client, notebook, asdict(self.limits))
         except Exception as exc:   # the kernel never answered, or broke the client's session
             status = "runner failed"
             message = (f"the notebook could not be run ({type(exc).__name__}: {str(exc)[:200]}); "

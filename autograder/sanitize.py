@@ -49,7 +49,7 @@ _MAGIC = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)
 _DATA_URI = re.compile(r"data:(image/(?:png|jpeg|gif));base64,(.*)", re.IGNORECASE | re.DOTALL)
 
 
-def _image_base64(mime: str, data) -> str | None:
+def image_base64(mime: str, data) -> str | None:
     """`data` as clean base64 if it is base64 of an image of type `mime`, else None."""
     if isinstance(data, list):
         data = "".join(x for x in data if isinstance(x, str))
@@ -68,7 +68,7 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         return value
     data = _DATA_URI.fullmatch(value.strip())
     if tag == "img" and attribute == "src":   # images from the notebook itself only: no requests
-        if data and _image_base64(data.group(1).lower(), data.group(2)):
+        if data and image_base64(data.group(1).lower(), data.group(2)):
             return value.strip()
         return None
     return None if value.strip().lower().startswith("data:") else value
@@ -105,7 +105,7 @@ def _markdown(source: str, attachments: dict | None = None) -> str:
     for name, bundle in (attachments or {}).items():
         images[name] = {"image/png": ""}   # (an image that is not one: shown by its alt text)
         for mime in ("image/png", "image/jpeg"):
-            if isinstance(bundle, dict) and (image := _image_base64(mime, bundle.get(mime))):
+            if isinstance(bundle, dict) and (image := image_base64(mime, bundle.get(mime))):
                 images[name] = {mime: image}
     try:
         rendered = MarkdownWithMath(renderer=IPythonRenderer(
@@ -188,7 +188,7 @@ def _output(out) -> dict | None:
     if isinstance(data.get("text/html"), (str, list)):
         kept["text/html"] = _clean_html(_text(data["text/html"]))
     for mime in ("image/png", "image/jpeg"):
-        if (image := _image_base64(mime, data.get(mime))) is not None:
+        if (image := image_base64(mime, data.get(mime))) is not None:
             kept[mime] = image
     if not kept:
         return None

@@ -99,6 +99,22 @@ def test_attacks_on_the_grader_find_nothing_to_hit(adversarial_class):
     assert "uid 0" not in root.replace("uid 0.", "")
 
 
+def test_a_flood_of_figures_is_capped_with_notes(adversarial_class):
+    """Per cell, per notebook, per image: what is kept stays within the caps, and a note in the
+    graded notebook says what was not kept and why."""
+    course, _, _, _ = adversarial_class
+    limits = sandbox.Limits()
+    nb = nbformat.read(results_path(course, adversarial.ASSIGNMENT, "figure-flood"), as_version=4)
+    per_cell = [sum("image/png" in o.get("data", {}) for o in c.outputs) for c in nb.cells if c.cell_type == "code"]
+    assert max(per_cell) == limits.figures_per_cell and sum(per_cell) == limits.figures, per_cell
+    notes = _printed(course, "figure-flood")
+    for reason in (f"more than {limits.figures_per_cell} in one cell", f"more than {limits.figures} in the notebook",
+                   rf"\d{{4}}x\d{{4}} pixels, over {limits.figure_px} on a side", "not a valid image/png"):
+        assert re.search(rf"\[grader: figure not kept: {reason}\]", notes), reason   # (a 3200x2400 figure, cropped)
+    honest = nbformat.read(results_path(course, adversarial.ASSIGNMENT, "honest"), as_version=4)
+    assert "figure not kept" not in nbformat.writes(honest)
+
+
 # the adversarial students whose answers are the release stubs: nothing of the solution is theirs
 BLANK_ANSWERS = ("edited-tests", "monkeypatch", "skip-execution", "deleted-answers", "forges-results",
                  "imports-hidden", "dumps-sandbox", "fifo", "symlink")

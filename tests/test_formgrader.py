@@ -16,9 +16,10 @@ import shutil
 import urllib.parse
 import urllib.request
 
+import nbformat
 import pytest
 
-from autograder import build
+from autograder import build, paths
 from autograder.sample_class import STUDENTS
 from lab_server import Lab, require_chromium, running_lab
 
@@ -153,6 +154,28 @@ def test_formgrader_pages_render_in_chromium(lab, course_def):
         if written[a]:   # the sample solution's written answers wait for the instructor
             assert any(r["status"] == "needs manual grading" for r in subs.rows), subs.rows
 
+    assert_no_errors(lab)
+
+
+def test_the_grading_page_shows_the_students_figures(lab, course_def):
+    """The Manual Grading page of a submission carries the figures of its graded notebook as
+    images, in the page as Chromium built it, and no Content-Security-Policy keeps them out."""
+    a = next(a for a in course_def["ids"] if "plt.show()" in paths.source_script(a).read_text(encoding="utf-8"))
+    graded = nbformat.read(lab.course / "autograded" / "sample-solution" / a / f"{a}.ipynb", as_version=4)
+    pngs = [o["data"]["image/png"] for c in graded.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert pngs, f"{a}: the graded solution has no figure"
+    notebook = lab.api(f"/formgrader/api/notebooks/{urllib.parse.quote(a)}")[0]["name"]
+    sub = next(x for x in lab.api(f"/formgrader/api/submitted_notebooks/{a}/{notebook}")
+               if x["student"] == "sample-solution")
+    page = f"/formgrader/submissions/{sub['id']}/?index=0"
+    dom = lab.render(page)
+    assert all(f'src="data:image/png;base64,{p}"' in dom for p in pngs), f"{a}: figures missing from the page"
+    req = urllib.request.Request(lab.url + page, headers={"Authorization": f"token {lab.token}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        policy = r.headers.get("Content-Security-Policy", "")
+    images = re.search(r"(?:img-src|default-src)([^;]*)", policy)
+    assert images is None or "data:" in images.group(1), policy
     assert_no_errors(lab)
 
 
