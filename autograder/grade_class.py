@@ -549,3 +549,9 @@ def main(assignment: str, submissions: str | None, course: str | None, executor:
     csv = grade.export_csv(course_dir)
     print(f"\n{len(results)} submissions graded in {time.perf_counter() - t0:.1f} s")
     print(f"gradebook: {course_dir / 'gradebook.db'}\nCSV: {csv}\nfeedback: {course_dir / 'feedback'}/")
+    try:   # (evidence for a person, written with every grading; its failure is no grading failure)
+        from .similarity import write_report
+        print(f"similarity and integrity report: {write_report(assignment, course_dir)[0]}")
+    except Exception as exc:
+        print(f"warning: the similarity report could not be written ({type(exc).__name__}: {exc}); "
+              f"python -m autograder similarity {assignment} tries again")

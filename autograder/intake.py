@@ -173,10 +173,21 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Cal
     entries, fates = [], []
 
     def walk(folder: Path, parts: tuple[str, ...], top: os.stat_result | None):
-        for f in sorted(folder.iterdir()):
+        try:
+            found = sorted(folder.iterdir())
+        except OSError as exc:   # (a student's folder in the exchange, made unreadable by them)
+            if not parts:
+                raise
+            fates.append(Fate("/".join(parts) + "/", UNREADABLE, reason=f"could not be listed ({exc.strerror})"))
+            return
+        for f in found:
             name = _printable(f.name)   # (a name that is not UTF-8 is shown, not a crash)
             rel = "/".join(parts + (name,))
-            info = f.lstat()
+            try:
+                info = f.lstat()
+            except OSError as exc:   # (gone since the listing: a student's file in the exchange)
+                fates.append(Fate(rel, UNREADABLE, reason=f"could not be read ({exc.strerror})"))
+                continue
             if stat.S_ISDIR(info.st_mode):
                 if f.name.startswith(".") or f.name == "__MACOSX":
                     fates.append(Fate(rel + "/", IGNORED, reason="a hidden or system folder"))

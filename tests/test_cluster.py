@@ -38,6 +38,9 @@ def test_a_class_is_graded_through_a_scheduler_and_worker_processes(tmp_path, co
     assert scores == {"sample-solution": 12, "sample-blank": 0, "sample-half-right": half}
     # the work ran on the cluster's two worker processes, not in the instructor's process
     assert worker_log.count("Start worker at:") == 2, worker_log[-2000:]
+    # and the similarity report was written with the grades
+    report = course / "reports" / f"{A}-similarity.html"
+    assert f"similarity and integrity report: {report}" in run.stdout and "sample-solution" in report.read_text()
 
 
 def test_a_scheduler_without_the_grader_is_refused_with_the_reason(tmp_path):

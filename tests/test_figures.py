@@ -151,3 +151,20 @@ def test_graded_notebooks_and_feedback_show_the_students_figures(graded_class, t
     expected = [struct.unpack(">II", base64.b64decode(p)[16:24]) for p in _pngs(
         nbformat.read(course / "autograded" / "sample-solution" / a / f"{a}.ipynb", as_version=4))]
     assert sorted((int(w), int(h)) for w, h in drawn) == sorted(expected) and all(w > 0 for w, _ in expected)
+
+
+def test_a_kernel_starts_warm_and_leaves_nothing_in_the_students_namespace():
+    """The warm-up (sandbox.WARM_UP) imports pyplot and loads its fonts as the kernel starts; the
+    student's namespace holds none of its names and no figure is left to show."""
+    probe = ("import sys\nwarm = 'matplotlib.pyplot' in sys.modules\nimport matplotlib.pyplot as plt\n"
+             "mine = ('In', 'Out', 'exit', 'quit', 'get_ipython', 'sys', 'plt', 'warm')\n"
+             "print(sorted(k for k in dir() if not k.startswith('_') and k not in mine + ('mine',)),"
+             " warm, len(plt.get_fignums()), '_p' in dir(), '_f' in dir())")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    box = sandbox.Sandbox(sandbox.Limits())
+    try:
+        run = box.run(nb, "{}")
+    finally:
+        box.close()
+    assert not run["message"], run["message"]
+    assert _notes(run["notebook"].cells[0].outputs) == "[] True 0 False False\n"
