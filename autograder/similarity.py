@@ -330,6 +330,12 @@ class Report:
     findings: list[Finding]
     answers: dict[str, dict[str, tuple[str, str]]]
     seconds: float = 0.0
+    names: dict[str, str] = field(default_factory=dict)   # student id -> name on the roster
+
+    def who(self, student: str) -> str:
+        """The student as the page shows them: id, and the roster's name where there is one."""
+        name = self.names.get(student)
+        return f"{student} ({name})" if name else student
 
     def rank_of(self, a: str, b: str) -> int:
         key = frozenset((a, b))
@@ -481,7 +487,7 @@ def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> s
         out.append("<table><tr><th>exercise</th><th>student</th><th>uses</th><th>answer</th></tr>")
         for f in sorted(r.findings, key=lambda f: (r.exercises.index(f.exercise), f.student)):
             used = "<br>".join(f"line {line}: <code>{_e(name)}</code>" for line, name in f.uses)
-            out.append(f"<tr class='finding'><td>{_e(f.exercise)}</td><td class='student'>{_e(f.student)}</td>"
+            out.append(f"<tr class='finding'><td>{_e(f.exercise)}</td><td class='student'>{_e(r.who(f.student))}</td>"
                        f"<td>{used}</td><td><pre>{_e(r.answers[f.student].get(f.exercise, ('', ''))[1])}</pre></td></tr>")
         out.append("</table>")
     else:
@@ -496,14 +502,14 @@ def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> s
                    "<th>alike exercises (Jaccard)</th></tr>")
         for i, p in enumerate(r.pairs[:shown], 1):
             alike = ", ".join(f"{_e(g)} {s:.2f}" for g, s in sorted(p.exercises.items(), key=lambda x: -x[1]) if s >= 0.3)
-            out.append(f"<tr class='pair'><td>{i}</td><td class='student'>{_e(p.a)}</td>"
-                       f"<td class='student'>{_e(p.b)}</td><td>{p.score:.2f}</td><td>{alike}</td></tr>")
+            out.append(f"<tr class='pair'><td>{i}</td><td class='student'>{_e(r.who(p.a))}</td>"
+                       f"<td class='student'>{_e(r.who(p.b))}</td><td>{p.score:.2f}</td><td>{alike}</td></tr>")
         out.append("</table>")
     out.append("</section><section id='side-by-side'><h2>Side by side</h2>")
     for i, p in enumerate(r.pairs[:shown], 1):
-        out.append(f"<details{' open' if i <= 3 else ''}><summary>#{i}: {_e(p.a)} and {_e(p.b)} "
-                   f"({p.score:.2f})</summary><table><tr><th>exercise</th><th class='side'>{_e(p.a)}</th>"
-                   f"<th class='side'>{_e(p.b)}</th></tr>")
+        out.append(f"<details{' open' if i <= 3 else ''}><summary>#{i}: {_e(r.who(p.a))} and {_e(r.who(p.b))} "
+                   f"({p.score:.2f})</summary><table><tr><th>exercise</th><th class='side'>{_e(r.who(p.a))}</th>"
+                   f"<th class='side'>{_e(r.who(p.b))}</th></tr>")
         for gid in r.exercises:
             if gid not in p.exercises:
                 continue
@@ -518,7 +524,7 @@ def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> s
     for gid in r.exercises:
         best = sorted(((p.exercises[gid], p) for p in r.pairs if p.exercises.get(gid, 0) > 0),
                       key=lambda x: -x[0])[:per_exercise]
-        listed = "<br>".join(f"{_e(p.a)} / {_e(p.b)}: {s:.2f}" for s, p in best) or "-"
+        listed = "<br>".join(f"{_e(r.who(p.a))} / {_e(r.who(p.b))}: {s:.2f}" for s, p in best) or "-"
         out.append(f"<tr><td>{_e(gid)}</td><td>{listed}</td></tr>")
     out.append("</table></section></body></html>\n")
     return "".join(out)
@@ -537,6 +543,11 @@ def write_report(assignment: str, course: Path = paths.NBGRADER_COURSE) -> tuple
     release_nb = nbformat.read(release, as_version=4)
     source_nb = nbformat.read(source, as_version=4) if source.is_file() else None
     report = analyse(assignment, read_class(course, assignment), release_nb, source_nb)
+    from .roster import Roster
+    roster = Roster.load(course)
+    if roster is not None:
+        report.names = {s: student.full_name for s in report.students
+                        if (student := roster.by_id(s)) is not None and student.full_name}
     target = report_path(course, assignment)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(report), encoding="utf-8", errors="replace")

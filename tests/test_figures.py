@@ -157,7 +157,7 @@ def test_a_kernel_starts_warm_and_leaves_nothing_in_the_students_namespace():
     """The warm-up (sandbox.WARM_UP) imports pyplot and loads its fonts as the kernel starts; the
     student's namespace holds none of its names and no figure is left to show."""
     probe = ("import sys\nwarm = 'matplotlib.pyplot' in sys.modules\nimport matplotlib.pyplot as plt\n"
-             "mine = ('In', 'Out', 'exit', 'quit', 'get_ipython', 'sys', 'plt', 'warm')\n"
+             "mine = ('In', 'Out', 'exit', 'quit', 'open', 'get_ipython', 'sys', 'plt', 'warm')\n"
              "print(sorted(k for k in dir() if not k.startswith('_') and k not in mine + ('mine',)),"
              " warm, len(plt.get_fignums()), '_p' in dir(), '_f' in dir())")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])

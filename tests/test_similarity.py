@@ -209,6 +209,19 @@ def test_cli_writes_the_report(similarity_class):
     assert str(similarity.report_path(course, A)) in run.stdout
 
 
+def test_the_page_names_students_as_the_roster_does(similarity_class, tmp_path):
+    """Ids mean little to a TA: the roster's names stand beside them, escaped (an LMS lets a
+    student set their own display name)."""
+    import shutil
+    from autograder.roster import Roster, Student
+    course = shutil.copytree(similarity_class["course"], tmp_path / "course")
+    Roster([Student("variant", first_name="<b>Kim", last_name="Min-ji</b>"), Student("half", first_name="Lee")]).save(course)
+    path, report = similarity.write_report(A, course)
+    page = path.read_text(encoding="utf-8")
+    assert report.names == {"variant": "<b>Kim Min-ji</b>", "half": "Lee"}
+    assert "variant (&lt;b&gt;Kim Min-ji&lt;/b&gt;)" in page and "half (Lee)" in page and "<b>Kim" not in page
+
+
 def test_hostile_students_never_stop_or_garble_the_report(copy_built_course, tmp_path):
     """autograder.adversarial.SIMILARITY_CASES beside two honest students: the report is written, in
     seconds, with the honest students in it; nothing reorders the page's text."""
