@@ -64,14 +64,20 @@ install_env() {
 
 # The formgrader test drives Debian's headless Chromium; bubblewrap sandboxes grading kernels.
 # Installed with apt only when missing (a fresh CI machine); retried once after `apt-get update`.
-ensure_system_packages() {
-  [ -x /usr/bin/chromium ] && command -v bwrap >/dev/null && return 0
+ensure_system_packages() {   # [packages]: chromium and bubblewrap unless named
+  local packages=("$@") missing=()
+  [ $# -gt 0 ] || packages=(chromium bubblewrap)
+  for p in "${packages[@]}"; do
+    case $p in chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+               bubblewrap) command -v bwrap >/dev/null || missing+=(bubblewrap) ;; esac
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "Installing chromium and bubblewrap with apt-get (once) ..."
+  echo "Installing ${missing[*]} with apt-get (once) ..."
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get install -y -qq chromium bubblewrap >/dev/null 2>&1 \
-    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium bubblewrap >/dev/null; } \
-    || echo "warning: could not install chromium/bubblewrap; the tests that need them will fail" >&2
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null; } \
+    || echo "warning: could not install ${missing[*]}; what needs them will fail" >&2
 }
 
 # Both at once: apt and the venv install do not depend on each other.
@@ -109,7 +115,7 @@ case "$cmd" in
   colab)   ensure_env; exec "$PY" -m autograder colab "$@" ;;
   # (the scheduler runs no notebook; workers run kernels in bubblewrap and read COURSE_DATA)
   scheduler) ensure_env; exec "$VENV/bin/dask" scheduler "$@" ;;
-  worker)  ensure_env_and_system_packages
+  worker)  ensure_env; ensure_system_packages bubblewrap   # (workers run kernels only: no browser)
            exec "$VENV/bin/dask" worker --nthreads 1 --nworkers "$(nproc)" "$@" ;;
   lab)     ensure_env; lab "$@" ;;
   *) sed -n '2,17p' "$0"; exit 2 ;;
