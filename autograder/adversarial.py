@@ -301,10 +301,27 @@ def cases(solution, blank, secrets: list[str], targets: list[str]) -> dict[str, 
     _insert_after(nb, "perceptron_train", _code(FIGURE_FLOOD))
     for _ in range(6):   # and in cell after cell, past the notebook's count
         _insert_after(nb, "perceptron_predict", _code(FIGURE_FLOOD.split("# --")[0]))
+    _insert_after(nb, "perceptron_predict", _code(FIGURE_FORGERIES))   # (first of them all)
     add("figure-flood", nb, Expected(FULL, "", "floods the graded notebook with figures: dozens per cell, one "
-                                               "of 3200x2400 pixels, forged PNGs (test_adversarial counts them)"))
+                                               "of 3200x2400 pixels, forged PNGs, 300 inside HTML, a JPEG "
+                                               "bomb (test_adversarial counts them)"))
     return out
 
+
+#: images that pass the figure caps unless checked (a red team's): hundreds inside HTML output (the
+#: caps count image outputs; sanitize.inert keeps no image in output HTML) and a JPEG of a few
+#: hundred bytes whose header claims 65000x65000 pixels (a browser would decode ~16 GB)
+FIGURE_FORGERIES = """import base64, io
+from IPython.display import HTML, display
+from PIL import Image
+display(HTML('<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">' * 300))
+buf = io.BytesIO()
+Image.new("RGB", (16, 16), "red").save(buf, "JPEG")
+raw = bytearray(buf.getvalue())
+at = raw.find(b"\\xff\\xc0")
+raw[at + 5:at + 9] = (65000).to_bytes(2, "big") * 2
+display({"image/jpeg": base64.b64encode(bytes(raw)).decode(), "text/plain": "bomb"}, raw=True)
+"""
 
 #: figures past every cap (runner.CappedClient._keep_figures); the part before "# --" fills a cell
 FIGURE_FLOOD = """import base64
@@ -794,6 +811,19 @@ os.symlink(course + "/source/01_perceptron", os.path.join(inbound, "stu02+01_per
 with open(os.path.join(d, "timestamp.txt"), "w") as f:
     f.write("2000-01-01 00:00:00.000000 UTC")
 """,
+    # (a second red team's, against the inbound itself) names the roster reads as stu01's (case,
+    # email) on a folder of mal's: the class stopped (Collision), or mal graded as stu01
+    "roster-case": 'put("STU01+01_perceptron+2099-01-01 00:00:00.000000 UTC+x")',
+    "roster-email": 'put("stu01@uni.example+01_perceptron+2099-01-01 00:00:00.000000 UTC+x")',
+    # a roster student with no account on the Hub yet: mal's folder taken as theirs
+    "no-account": 'put("stu03+01_perceptron+2099-01-01 00:00:00.000000 UTC+x")',
+    # a folder name that rewrites the instructor's terminal (newline, erase line, cursor up)
+    "control-characters": """d = os.fsencode(os.path.join(inbound, "x\\n\\x1b[2K\\x1b[1A  graded stu01+01_perceptron+t+x"))
+os.mkdir(d)
+open(d + b"/01_perceptron.ipynb", "w").write("{}")
+""",
+    # (and mal rewriting their notebook between intake's listing and its read, to keep the earlier
+    # time: tests/test_exchange_attacks.py plays the race by hand)
     # mal's notebook a link to another student's in the inbound ({notebook}): their grade and feedback
     "link-to-another": """d = put("mal+01_perceptron+2026-12-31 00:00:00.000000 UTC+x")
 os.remove(os.path.join(d, "01_perceptron.ipynb"))

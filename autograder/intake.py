@@ -199,15 +199,26 @@ def _entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Cal
                 # (a link is listed, never followed: it could lead to another student's work or the
                 # instructor's files; reading it says why it is not read)
                 mine = top or info
-                entries.append(_Entry(rel, parts + (name,), functools.partial(_read_regular, f, info),
-                                      dt.datetime.fromtimestamp(info.st_mtime), (info.st_uid, mine.st_uid),
-                                      dt.datetime.fromtimestamp(max(info.st_ctime, mine.st_ctime), dt.timezone.utc)))
+                entry = _Entry(rel, parts + (name,), lambda: "", dt.datetime.fromtimestamp(info.st_mtime),
+                               (info.st_uid, mine.st_uid),
+                               dt.datetime.fromtimestamp(max(info.st_ctime, mine.st_ctime), dt.timezone.utc))
+                entry.read = functools.partial(_read_regular, f, info, entry)
+                entries.append(entry)
     walk(path, (), None)
     return entries, fates, lambda: None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _printable(name: str) -> str:
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A file name as reports and the terminal show it: not UTF-8 shown, control characters (a
+    newline, an escape sequence that rewrites the instructor's terminal) escaped."""
+    return _escaped(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+
+
+def _escaped(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate], Callable[[], None]]:
@@ -225,17 +236,18 @@ def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate],
                           "(autograder/intake.py MAX_ZIP_BYTES): unpack it yourself and grade the folder")
     entries, fates = [], []
     for info in infos:
-        parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
+        shown = _escaped(info.filename)
+        parts = tuple(p for p in shown.replace("\\", "/").split("/") if p not in ("", "."))
         if info.is_dir():
             continue
         if not parts or ".." in parts or any(p.startswith(".") for p in parts) or "__MACOSX" in parts:
-            fates.append(Fate(info.filename, IGNORED, reason="a hidden or system file"))
+            fates.append(Fate(shown, IGNORED, reason="a hidden or system file"))
             continue
         try:
             time = dt.datetime(*info.date_time)
         except ValueError:
             time = None
-        entries.append(_Entry(info.filename, parts, functools.partial(_read_member, z, info), time))
+        entries.append(_Entry(shown, parts, functools.partial(_read_member, z, info), time))
     # A folder wrapping the whole zip is not a student; a zip of one student's folder keeps it.
     while (entries and all(len(e.parts) > 1 and e.parts[0] == entries[0].parts[0] for e in entries)
            and not MOODLE_FOLDER.match(entries[0].parts[0])
@@ -245,7 +257,9 @@ def _zip_entries(path: Path, assignment: str) -> tuple[list[_Entry], list[Fate],
     return entries, fates, z.close
 
 
-def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
+def _read_regular(path: Path, info: os.stat_result, entry: _Entry | None = None) -> bytes | str:
+    """The file as listed (`info`): a file put in its place since is not read, and one changed
+    since gives `entry` its later change time (what was read is what counts)."""
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file (a link, a pipe or a device): not read"
     if info.st_size > MAX_FILE_BYTES:
@@ -255,9 +269,14 @@ def _read_regular(path: Path, info: os.stat_result) -> bytes | str:
     except OSError as exc:
         return f"could not be opened ({exc.strerror})"
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # replaced between the look and the open
-            return "not a regular file: not read"
-        return f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+        now = os.fstat(f.fileno())
+        if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino, now.st_uid) != (info.st_dev, info.st_ino, info.st_uid):
+            return "replaced while intake read the folder: not read"
+        raw = f.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+        after = os.fstat(f.fileno())
+    if entry is not None and entry.changed is not None:
+        entry.changed = max(entry.changed, dt.datetime.fromtimestamp(after.st_ctime, dt.timezone.utc))
+    return raw
 
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | str:
@@ -409,18 +428,21 @@ def _inbound_problem(user: str, e: _Entry) -> str:
     try:
         uid = pwd.getpwnam(user).pw_uid
     except KeyError:
-        return ""
-    if set(e.owners) != {uid}:
-        owners = ", ".join(sorted({_user_name(u) for u in e.owners if u != uid}))
+        uid = None
+    # another known user's folder or file is never this student's, whether `user` has an account
+    # here or not (one who never logged in to the Hub has none yet)
+    others = {u for u in e.owners if u != uid and (uid is not None or _user_name(u) is not None)}
+    if others:
+        owners = ", ".join(sorted(_user_name(u) or f"uid {u}" for u in others))
         return f"belongs to {owners}, not to {user}: not taken as {user}'s"
     return ""
 
 
-def _user_name(uid: int) -> str:
+def _user_name(uid: int) -> str | None:
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
-        return f"uid {uid}"
+        return None
 
 
 def _key_from_name(name: str, assignment: str, id_pattern: str | None) -> str:

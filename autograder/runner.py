@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import json
+import re
 import struct
 import time
 
@@ -35,14 +37,55 @@ from .sanitize import image_base64
 # at once (the adversarial class's slow cell: 12.2 s in all with its 10 s cell, against 2.4 s for
 # the honest notebook); one that ignores it spends all of this stuck, burning a core if it loops.
 RECOVERY_TIMEOUT = 5   # s
-FIGURE_MIMES = ("image/png", "image/jpeg")
+FIGURE_MIMES = ("image/png", "image/jpeg")   # (sanitize.inert keeps no other image from a kernel)
+# JPEG start-of-frame markers (they carry the size); C4, C8 and CC share the range but are not frames
+_JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(raw: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's first frame header, walking its segments; None if there is none."""
+    i = 2
+    while i + 9 <= len(raw):
+        if raw[i] != 0xFF:
+            return None
+        marker = raw[i + 1]
+        if marker == 0xFF:   # (fill byte)
+            i += 1
+            continue
+        if marker in _JPEG_FRAMES:
+            height, width = struct.unpack(">HH", raw[i + 5:i + 9])
+            return width, height
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:   # (no length)
+            i += 2
+            continue
+        i += 2 + struct.unpack(">H", raw[i + 2:i + 4])[0]
+    return None
+
+
+def _header_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
+    """What the first bytes already show (no more is decoded): not text, too long, not the type
+    it says, a PNG too many pixels wide or high."""
+    if not isinstance(data, str) or len(data) > (max_bytes + 2) // 3 * 4 + 1024:   # (+ line breaks)
+        return f"over {max_bytes >> 10} KB" if isinstance(data, str) else f"not a valid {mime}"
+    try:
+        head = base64.b64decode(re.sub(r"\s+", "", data[:256])[:64])
+    except (binascii.Error, ValueError):
+        return f"not a valid {mime}"
+    if not head.startswith(b"\x89PNG\r\n\x1a\n" if mime == "image/png" else b"\xff\xd8\xff"):
+        return f"not a valid {mime}"
+    if mime == "image/png" and len(head) >= 24 and head[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", head[16:24])
+        if max(width, height) > max_px:
+            return f"{width}x{height} pixels, over {max_px} on a side"
+    return ""
 
 
 def figure_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
     """Why an image output cannot be kept ("" if it can): not an image of its type, too many bytes,
-    or a PNG too many pixels wide or high. Checked before decoding all of it."""
-    if not isinstance(data, str) or len(data) > (max_bytes + 2) // 3 * 4 + 1024:   # (+ line breaks)
-        return f"over {max_bytes >> 10} KB" if isinstance(data, str) else f"not a valid {mime}"
+    or too many pixels wide or high (read from the PNG or JPEG header)."""
+    problem = _header_problem(mime, data, max_bytes, max_px)
+    if problem:
+        return problem
     clean = image_base64(mime, data)
     if clean is None:
         return f"not a valid {mime}"
@@ -50,12 +93,25 @@ def figure_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
     if len(raw) > max_bytes:
         return f"over {max_bytes >> 10} KB"
     if mime == "image/png":
-        if len(raw) < 24 or raw[12:16] != b"IHDR":
-            return "not a valid image/png"
-        width, height = struct.unpack(">II", raw[16:24])
-        if max(width, height) > max_px:
-            return f"{width}x{height} pixels, over {max_px} on a side"
+        size = struct.unpack(">II", raw[16:24]) if len(raw) >= 24 and raw[12:16] == b"IHDR" else None
+    else:
+        size = _jpeg_size(raw)
+    if size is None:
+        return f"not a valid {mime}"
+    if max(size) > max_px:
+        return f"{size[0]}x{size[1]} pixels, over {max_px} on a side"
     return ""
+
+
+def _figures_in(outs) -> tuple[int, int]:
+    """How many images the outputs `outs` hold, and their bytes."""
+    count = size = 0
+    for out in outs:
+        data = out.get("data") or {}
+        for mime in FIGURE_MIMES:
+            if mime in data:
+                count, size = count + 1, size + len(data[mime]) * 3 // 4
+    return count, size
 
 
 class CappedClient(NotebookClient):
@@ -75,9 +131,7 @@ class CappedClient(NotebookClient):
         self.evidence: dict[int, list[str]] = {}
         self.evidence_bytes = 0
         self.evidence_dropped: set[int] = set()
-        self.figures_in: dict[int, int] = {}     # figures kept, per cell
-        self.figures_kept_bytes = 0
-        self.figure_notes: dict[int, set[str]] = {}
+        self.figures_in: dict[int, tuple[int, int]] = {}   # per cell: images in its outputs, and bytes
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -87,12 +141,18 @@ class CappedClient(NotebookClient):
             return None
         if cell_index in self.truncated:
             return None
-        if isinstance(data, dict) and any(m in data for m in FIGURE_MIMES):
-            kept, notes = self._keep_figures(data, cell_index)
+        if isinstance(data, dict) and any(m in data for m in (*FIGURE_MIMES, "image/svg+xml")):
+            if self.clear_before_next_output:   # (a redrawn plot: what this output replaces goes first)
+                outs[:] = []
+                self.clear_display_id_mapping(cell_index)
+                self.clear_before_next_output = False
+            kept, notes = self._keep_figures(data, cell_index, outs)
             content = {**content, "data": {**{k: v for k, v in data.items() if k not in FIGURE_MIMES}, **kept}}
             msg = {**msg, "content": content}
             for note in notes:
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text=f"[grader: figure not kept: {note}]\n"))
+                text = f"[grader: figure not kept: {note}]\n"
+                if not any(o.get("text") == text for o in outs):   # (once per reason in what the cell shows)
+                    outs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
             data = {k: v for k, v in data.items() if k not in FIGURE_MIMES}   # (the text cap counts the rest)
             if not content["data"]:
                 return None
@@ -111,29 +171,36 @@ class CappedClient(NotebookClient):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-    def _keep_figures(self, data: dict, cell_index: int) -> tuple[dict, list[str]]:
-        """The images of one output that are kept, and a note for each one that is not (a note
-        once per reason and cell)."""
+    def _keep_figures(self, data: dict, cell_index: int, outs) -> tuple[dict, list[str]]:
+        """The images of one output that are kept, and why each other one is not. Counted from what
+        the cell's outputs hold now (a plot redrawn with clear_output replaces its earlier frames);
+        the counts are checked before an image is decoded."""
+        self.figures_in[cell_index] = _figures_in(outs)
         kept, notes = {}, []
+        if "image/svg+xml" in data and not any(m in data for m in FIGURE_MIMES):
+            notes.append("SVG is not shown; PNG, matplotlib's inline default, is")
         for mime in FIGURE_MIMES:
             if mime not in data:
                 continue
-            problem = figure_problem(mime, data[mime], self.figure_bytes, self.figure_px)
-            if not problem and self.figures_in.get(cell_index, 0) >= self.figures_per_cell:
+            in_cell = self.figures_in[cell_index][0]
+            count, size = (sum(v[i] for v in self.figures_in.values()) for i in (0, 1))
+            problem = _header_problem(mime, data[mime], self.figure_bytes, self.figure_px)
+            if problem:
+                pass
+            elif in_cell >= self.figures_per_cell:   # (counted before the whole image is decoded)
                 problem = f"more than {self.figures_per_cell} in one cell"
-            if not problem and sum(self.figures_in.values()) >= self.figures:
+            elif count >= self.figures:
                 problem = f"more than {self.figures} in the notebook"
-            size = len(data[mime]) * 3 // 4 if not problem else 0
-            if not problem and self.figures_kept_bytes + size > self.figures_bytes:
+            else:
+                problem = figure_problem(mime, data[mime], self.figure_bytes, self.figure_px)
+            this = len(data[mime]) * 3 // 4 if not problem else 0
+            if not problem and size + this > self.figures_bytes:
                 problem = f"the notebook's figures are over {self.figures_bytes >> 20} MB"
             if problem:
-                if problem not in self.figure_notes.setdefault(cell_index, set()):
-                    self.figure_notes[cell_index].add(problem)
-                    notes.append(problem)
+                notes.append(problem)
                 continue
             kept[mime] = data[mime]
-            self.figures_in[cell_index] = self.figures_in.get(cell_index, 0) + 1
-            self.figures_kept_bytes += size
+            self.figures_in[cell_index] = (in_cell + 1, self.figures_in[cell_index][1] + this)
         return kept, notes
 
     def _keep_evidence(self, line, cell_index: int) -> None:

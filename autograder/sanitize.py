@@ -12,7 +12,7 @@ notebook comes back from the sandbox, so any part of it may be forged):
   (as in `trusted`) are kept as written;
 - raw cells: cleaned the same way, without the metadata that makes nbconvert emit them verbatim;
 - outputs: text, streams, errors, PNG and JPEG images (checked to be what they say) and cleaned
-  HTML; everything else (JavaScript, SVG, markdown, LaTeX, widgets, unknown types) is dropped,
+  HTML without images (a kernel's images are capped as image outputs); everything else (JavaScript, SVG, markdown, LaTeX, widgets, unknown types) is dropped,
   and so is output metadata;
 - metadata: kernelspec, language_info and per cell nbgrader's fields, `editable`, `deletable` and
   tags, each checked for its type; attachments are inlined as images or dropped.
@@ -77,6 +77,17 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
 _cleaner = nh3.Cleaner(tags=_TAGS, clean_content_tags=_DROPPED_WITH_CONTENT, attributes=_ATTRIBUTES,
                        allowed_classes=_CLASSES, attribute_filter=_filter_attribute,
                        url_schemes={"http", "https", "mailto", "data"}, url_relative="deny")
+
+
+def _filter_output_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # A kernel's images come as image/png or image/jpeg outputs, which the grader caps (runner.py):
+    # an image inside HTML output would pass those caps, so it keeps no source at all.
+    return None if tag == "img" and attribute == "src" else _filter_attribute(tag, attribute, value)
+
+
+_output_cleaner = nh3.Cleaner(tags=_TAGS, clean_content_tags=_DROPPED_WITH_CONTENT, attributes=_ATTRIBUTES,
+                              allowed_classes=_CLASSES, attribute_filter=_filter_output_attribute,
+                              url_schemes={"http", "https", "mailto", "data"}, url_relative="deny")
 
 
 def _clean_html(text: str) -> str:
@@ -186,7 +197,7 @@ def _output(out) -> dict | None:
     if isinstance(data.get("text/plain"), (str, list)):
         kept["text/plain"] = _text(data["text/plain"])
     if isinstance(data.get("text/html"), (str, list)):
-        kept["text/html"] = _clean_html(_text(data["text/html"]))
+        kept["text/html"] = _output_cleaner.clean(_text(data["text/html"]))
     for mime in ("image/png", "image/jpeg"):
         if (image := image_base64(mime, data.get(mime))) is not None:
             kept[mime] = image

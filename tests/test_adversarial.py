@@ -107,12 +107,20 @@ def test_a_flood_of_figures_is_capped_with_notes(adversarial_class):
     nb = nbformat.read(results_path(course, adversarial.ASSIGNMENT, "figure-flood"), as_version=4)
     per_cell = [sum("image/png" in o.get("data", {}) for o in c.outputs) for c in nb.cells if c.cell_type == "code"]
     assert max(per_cell) == limits.figures_per_cell and sum(per_cell) == limits.figures, per_cell
-    notes = _printed(course, "figure-flood")
-    for reason in (f"more than {limits.figures_per_cell} in one cell", f"more than {limits.figures} in the notebook",
-                   rf"\d{{4}}x\d{{4}} pixels, over {limits.figure_px} on a side", "not a valid image/png"):
-        assert re.search(rf"\[grader: figure not kept: {reason}\]", notes), reason   # (a 3200x2400 figure, cropped)
     honest = nbformat.read(results_path(course, adversarial.ASSIGNMENT, "honest"), as_version=4)
     assert "figure not kept" not in nbformat.writes(honest)
+    notes = _printed(course, "figure-flood")
+    for reason in (f"more than {limits.figures_per_cell} in one cell", f"more than {limits.figures} in the notebook",
+                   rf"\d{{4}}x\d{{4}} pixels, over {limits.figure_px} on a side", "not a valid image/png",
+                   f"65000x65000 pixels, over {limits.figure_px} on a side"):
+        assert re.search(rf"\[grader: figure not kept: {reason}\]", notes), reason   # (a 3200x2400 figure, cropped)
+    def images_in_feedback(student):   # (images shown: not the escaped source of the cell that forged them)
+        page = (course / "feedback" / student / adversarial.ASSIGNMENT / f"{adversarial.ASSIGNMENT}.html"
+                ).read_text()
+        return len(re.findall(r'<img[^>]*\ssrc="data:image/', page))
+    honest_figures = sum("image/png" in o.get("data", {}) for c in honest.cells if c.cell_type == "code" for o in c.outputs)
+    given = images_in_feedback("honest") - honest_figures   # (the instructor's own images in the notebook)
+    assert images_in_feedback("figure-flood") == limits.figures + given   # (none of the 300 inside HTML output)
 
 
 # the adversarial students whose answers are the release stubs: nothing of the solution is theirs

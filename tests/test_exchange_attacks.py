@@ -142,18 +142,24 @@ def cls(submitted, tmp_path, monkeypatch):
     return c
 
 
-def test_a_submission_named_for_no_one_keeps_the_class_in_nbgraders_shape(cls):
+@pytest.mark.parametrize("attack, in_inbound, in_collected", [("no-name", "+01_perceptron", None),
+                                                               ("folded-name", "stu02.+", "stu02./")])
+def test_a_name_of_no_student_is_refused_alone_and_the_class_keeps_its_shape(cls, attack, in_inbound, in_collected):
     """`+01_perceptron+<time>+x` (an empty user name): nbgrader collects it into
-    `collected//01_perceptron`, i.e. `collected/01_perceptron/`, a folder one level up. Intake must
-    still read the class as nbgrader's submitted/ (else every secret and time is dropped: no
-    student's feedback can be fetched, no lateness counts)."""
-    cls.mal(EXCHANGE_ATTACKS["no-name"])
+    `collected//01_perceptron`, i.e. `collected/01_perceptron/`, a folder one level up; intake must
+    still read the class as nbgrader's submitted/ (else every secret and time is dropped).
+    `stu02.+01_perceptron+…`: safe_id("stu02.") is "stu02"; intake must not stop the whole class
+    (Collision) at one student's folder name. In the inbound and in collect's copy, the folder is
+    no one's and the others keep their own submissions."""
+    cls.mal(EXCHANGE_ATTACKS[attack])
     got = cls.take()
     cls.check_controls(got)
-    assert cls.fate("+01_perceptron").fate == intake.UNKNOWN
+    assert cls.fate(in_inbound).fate == intake.UNKNOWN
     cls.collect()
     got = cls.take("collected")
     cls.check_controls(got)
+    if in_collected:
+        assert cls.fate(in_collected).fate == intake.UNKNOWN
 
 
 def test_a_submission_in_another_students_name_is_not_graded_as_theirs(cls):
@@ -165,19 +171,6 @@ def test_a_submission_in_another_students_name_is_not_graded_as_theirs(cls):
     cls.check_controls(got)
     forged = cls.fate("stu01+01_perceptron+2099")
     assert forged.fate == intake.UNKNOWN and "belongs to mal, not to stu01" in forged.reason, forged
-
-
-def test_a_name_folded_onto_another_students_id_does_not_stop_the_class(cls):
-    """`stu02.+01_perceptron+…`: safe_id("stu02.") is "stu02"; intake must not stop the whole class
-    (Collision) at one student's folder name, and stu02 keeps their own submission."""
-    cls.mal(EXCHANGE_ATTACKS["folded-name"])
-    got = cls.take()
-    cls.check_controls(got)
-    assert cls.fate("stu02.+").fate == intake.UNKNOWN
-    cls.collect()
-    got = cls.take("collected")
-    cls.check_controls(got)
-    assert cls.fate("stu02./").fate == intake.UNKNOWN
 
 
 def test_links_in_the_inbound_are_not_taken_as_submissions(cls):
@@ -223,3 +216,70 @@ def test_a_link_to_another_students_notebook_gives_neither_grade_nor_feedback(cl
     assert [score(h) for h in fetched["stu01"]] == [12] and [score(h) for h in fetched["stu02"]] == [0]
     assert fetched["stu01"][0] == (cls.course / "feedback" / "stu01" / A / f"{A}.html").read_text(encoding="utf-8")
     assert all(score(h) == 0 for h in fetched["mal"]), [score(h) for h in fetched["mal"]]
+
+
+# ---- red team: more of mal's inbound --------------------------------------------------------------
+
+def _class_roster(*extra):
+    from autograder.roster import Roster, Student
+    return Roster([Student("stu01", email="stu01@uni.example"), Student("stu02"), Student("mal"), *extra])
+
+
+@pytest.mark.parametrize("attack, name", [("roster-case", "STU01"), ("roster-email", "stu01@uni.example")])
+def test_a_name_the_roster_reads_as_another_student_does_not_stop_the_class(cls, attack, name):
+    """With the course's roster (grade_class loads it), `STU01+…` or `stu01@uni.example+…` (mal's
+    folder) has no passwd entry, so _inbound_problem checks no owner, and roster.by_any_id (case-
+    insensitive, emails) maps it onto stu01: intake raises Collision and the whole class stops (had
+    stu01 not submitted yet, mal's notebook and secret would be graded as stu01's). It belongs to
+    mal, a known user: it must be nobody's submission, and the class is taken in."""
+    cls.mal(EXCHANGE_ATTACKS[attack])
+    taken = intake.collect(cls.inbound, A, roster=_class_roster())
+    cls.fates = {f.file: f for f in taken.fates}
+    got = {s.student: s for s in taken.submissions}
+    cls.check_controls(got)
+    assert cls.fate(f"{name}+").fate == intake.UNKNOWN
+
+
+def test_a_folder_of_a_known_user_is_not_taken_for_a_roster_student_without_an_account(cls):
+    """stu03 is on the roster but has no Hub account yet (never logged in): mal's `stu03+…` folder,
+    owned by mal's uid, is taken as stu03's submission (with mal's secret, whose feedback mal
+    fetches). A folder that belongs to another known user is not stu03's, account or not."""
+    from autograder.roster import Student
+    cls.mal(EXCHANGE_ATTACKS["no-account"])
+    taken = intake.collect(cls.inbound, A, roster=_class_roster(Student("stu03")))
+    got = {s.student: s for s in taken.submissions}
+    cls.check_controls(got)
+    assert "stu03" not in got, got["stu03"].origin
+
+
+def test_a_notebook_changed_after_the_listing_is_not_graded_at_its_earlier_time(cls, monkeypatch):
+    """Intake takes each file's change time when it lists the inbound and reads the file later
+    (_read_regular checks only that it is still a regular file). mal, watching their own folder
+    (inotify on its open), rewrites their notebook once it is listed: the new content is graded
+    with the time of the old (work done after the deadline counts as on time). The time must be
+    that of what was read (fstat after the read), or the file not read."""
+    folder = "mal+01_perceptron+2026-01-01 00:00:00.000000 UTC+x"
+    cls.mal(f'put("{folder}")')
+    real, changed = intake._claims, {}
+
+    def claims_then_mal_writes(*args, **kw):   # (mal winning the race between the listing and the read)
+        import time
+        time.sleep(1.1)
+        changed["at"] = dt.datetime.now(dt.timezone.utc)
+        cls.mal(f'open(os.path.join(inbound, "{folder}", "01_perceptron.ipynb"), "a").write(" ")')
+        return real(*args, **kw)
+    monkeypatch.setattr(intake, "_claims", claims_then_mal_writes)
+    got = cls.take()
+    cls.check_controls(got)
+    assert got["mal"].raw.endswith(b" ")   # (what was read is the late content)
+    assert got["mal"].submitted_at >= changed["at"] - dt.timedelta(seconds=0.5), got["mal"].submitted_at
+
+
+def test_control_characters_in_a_folder_name_do_not_reach_the_instructors_console(cls):
+    """grade_class prints Intake.details() to the instructor's terminal; a folder named with a newline
+    and ANSI escapes (erase line, cursor up) goes there raw: mal can erase or forge lines of it."""
+    cls.mal(EXCHANGE_ATTACKS["control-characters"])
+    got = cls.take()
+    cls.check_controls(got)
+    details = intake.collect(cls.inbound, A).details()
+    assert "\x1b" not in details and all(line.startswith("  ") for line in details.splitlines()), repr(details)

@@ -102,11 +102,11 @@ def test_a_cell_and_a_notebook_keep_so_many_figures(client):
 
 def test_the_notebook_keeps_so_many_bytes_of_figures(client):
     client.figures_bytes = 3 * len(base64.b64decode(_png())) + 100
-    outs = []
+    outs = [[] for _ in range(5)]
     for cell in range(5):
-        client.output(outs, _display({"image/png": _png()}), None, cell)
-    assert len(_images(outs)) == 3
-    assert f"over {client.figures_bytes >> 20} MB" in _notes(outs)
+        client.output(outs[cell], _display({"image/png": _png()}), None, cell)
+    assert [len(_images(o)) for o in outs] == [1, 1, 1, 0, 0]
+    assert f"over {client.figures_bytes >> 20} MB" in _notes(outs[3])
 
 
 def test_no_figures_are_drawn_when_none_are_kept():
@@ -168,3 +168,76 @@ def test_a_kernel_starts_warm_and_leaves_nothing_in_the_students_namespace():
         box.close()
     assert not run["message"], run["message"]
     assert _notes(run["notebook"].cells[0].outputs) == "[] True 0 False False\n"
+
+
+# ---- red team: caps that images reach around ----------------------------------------------------
+
+def _msg(data: dict, msg_type: str = "display_data") -> dict:
+    return {"msg_type": msg_type, "header": {"msg_type": msg_type}, "parent_header": {"msg_id": "m"},
+            "content": {"data": data, "metadata": {}, "transient": {}}}
+
+
+def _feedback_images(cells_outs) -> list[list[str]]:
+    """The data-URI images each cell shows in the feedback HTML (after sanitize.inert, as nbconvert renders)."""
+    from nbconvert import HTMLExporter
+
+    from autograder.sanitize import inert
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"# CELLMARK{i}") for i in range(len(cells_outs))])
+    for cell, outs in zip(nb.cells, cells_outs):
+        cell.outputs = [nbformat.from_dict(o) for o in outs]
+    html = HTMLExporter().from_notebook_node(inert(nb))[0]
+    return [re.findall(r'src="data:image/[a-z]+;base64,([^"]*)"', part) for part in html.split("CELLMARK")[1:]]
+
+
+def test_images_in_html_outputs_count_against_the_figure_caps(client):
+    """`display(HTML('<img src="data:image/png;base64,...">' * 100))` in cell after cell: sanitize.inert
+    keeps data-URI images in output HTML, and runner.CappedClient counts them as text only, so the
+    feedback shows hundreds of images (and a PNG claiming 100000x100000 pixels), past every figure cap."""
+    honest, small = _png(), _png(1, 1, 30)
+    outs = [[] for _ in range(13)]
+    for cell in range(3):   # the honest control: three ordinary plots, kept with no note
+        client.output(outs[cell], _msg({"image/png": honest, "text/plain": "<Figure size 640x480 with 1 Axes>"}), None, cell)
+    tag = f'<img src="data:image/png;base64,{small}">'
+    for cell in range(3, 12):
+        client.output(outs[cell], _msg({"text/html": tag * 100, "text/plain": "x"}), None, cell)
+    client.output(outs[12], _msg({"text/html": f'<img src="data:image/png;base64,{_png_header(100_000, 100_000)}">'}), None, 12)
+    shown = _feedback_images(outs)
+    assert [len(s) for s in shown[:3]] == [1, 1, 1] and not any(_notes(o) for o in outs[:3])
+    assert all(len(s) <= LIMITS.figures_per_cell for s in shown), [len(s) for s in shown]
+    assert sum(map(len, shown)) <= LIMITS.figures, sum(map(len, shown))
+    assert _png_header(100_000, 100_000) not in shown[12]
+
+
+def _jpeg_claiming(width: int, height: int) -> str:
+    """A small JPEG whose frame header (SOF0) claims these dimensions (what a decompression bomb claims)."""
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(buf, "JPEG")
+    raw = bytearray(buf.getvalue())
+    sof = raw.find(b"\xff\xc0")
+    struct.pack_into(">HH", raw, sof + 5, height, width)
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def test_a_jpeg_of_too_many_pixels_is_not_kept(client):
+    """figure_px is checked for PNG only: `display(Image(data=jpeg, format='jpeg'))` of 65000x65000
+    pixels (a few hundred bytes) is kept and reaches the feedback, where a browser decodes ~16 GB."""
+    outs = [[], []]
+    client.output(outs[0], _msg({"image/png": _png(), "text/plain": "<Figure>"}), None, 0)   # honest control
+    bomb = _jpeg_claiming(65000, 65000)
+    client.output(outs[1], _msg({"image/jpeg": bomb, "text/plain": "x"}), None, 1)
+    assert _images(outs[0]) and not _notes(outs[0])
+    assert not any("image/jpeg" in o.get("data", {}) for o in outs[1])
+    assert "figure not kept" in _notes(outs[1])
+
+
+def test_a_live_plot_redrawn_with_clear_output_keeps_its_last_figure(client):
+    """An honest training loop redraws its curve each epoch with clear_output(wait=True) (the kernel
+    sends: clear_output, then the figure). After figures_per_cell epochs every new frame is refused;
+    the note is cleared by the next clear_output and the cell ends with no figure and no note."""
+    png = _png(2, 1.5, 50)
+    outs = []
+    for epoch in range(10):
+        client.clear_output(outs, {"content": {"wait": True}, "parent_header": {"msg_id": "m"}}, 0)
+        client.output(outs, _msg({"image/png": png, "text/plain": f"<Figure epoch {epoch}>"}), None, 0)
+    assert _images(outs) or "figure not kept" in _notes(outs), outs

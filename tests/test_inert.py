@@ -372,12 +372,16 @@ def test_nbgrader_autograde_refuses_and_runs_nothing(hostile, tmp_path, shell):
     before = {p: p.read_bytes() for p in (graded, course / "gradebook.db")}
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    command = [str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT, "--force"]
     if shell == "PYTHONPATH":
         env["PYTHONPATH"] = str(paths.ROOT)
     elif shell == "plain, no repository.txt":
         (course / "repository.txt").unlink()
-    run = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT, "--force"],
-                         cwd=tmp_path / "course", env=env, capture_output=True, text=True, timeout=120)
+        # (and an environment that does not import the grader by itself, unlike run.sh's .venv)
+        command = [sys.executable, "-c", f"import sys; sys.path[:] = [p for p in sys.path if p != {str(paths.ROOT)!r}]; "
+                   "from nbgrader.apps.nbgraderapp import main; sys.argv = ['nbgrader', *sys.argv[1:]]; main()",
+                   *command[1:]]
+    run = subprocess.run(command, cwd=tmp_path / "course", env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
     assert (REFUSAL if shell != "plain, no repository.txt" else "cannot be imported") in run.stdout + run.stderr
     assert not marker.exists(), "nbgrader ran the student's code"
