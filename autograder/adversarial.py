@@ -824,9 +824,4 @@ open(d + b"/01_perceptron.ipynb", "w").write("{}")
 """,
     # (and mal rewriting their notebook between intake's listing and its read, to keep the earlier
     # time: tests/test_exchange_attacks.py plays the race by hand)
-}): their grade and feedback
-    "link-to-another": """d = put("mal+01_perceptron+2026-12-31 00:00:00.000000 UTC+x")
-os.remove(os.path.join(d, "01_perceptron.ipynb"))
-os.symlink({notebook!r}, os.path.join(d, "01_perceptron.ipynb"))
-""",
 }
