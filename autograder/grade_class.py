@@ -27,6 +27,7 @@ import functools
 import html
 import json
 import multiprocessing.util
+import os
 import queue
 import re
 import secrets
@@ -97,16 +98,17 @@ def _take_sandbox(limits: sandbox.Limits) -> sandbox.Sandbox:
     return sandbox.Sandbox(limits)
 
 
-def execute_and_judge(assignment: str, notebook_json: str, limits: dict) -> dict:
+def execute_and_judge(assignment: str, notebook_json: str, limits: dict, prestart: bool = True) -> dict:
     """Run one rebuilt notebook in a sandbox and judge it. Returns plain data (picklable).
-    The sandbox for this worker's next notebook starts while this one runs. Whatever the student's
-    kernel does, this returns that student's result: a failure here that is not the grader's own
-    is caught and reported in their row."""
+    With `prestart`, the sandbox for this worker's next notebook starts while this one runs.
+    Whatever the student's kernel does, this returns that student's result: a failure here that is
+    not the grader's own is caught and reported in their row."""
     nb = nbformat.reads(notebook_json, as_version=4)
     lim = sandbox.Limits(**limits)
     box = _take_sandbox(lim)
     try:
-        _ready.box = sandbox.Sandbox(lim)
+        if prestart:
+            _ready.box = sandbox.Sandbox(lim)
         run = box.run(nb, _hidden_inputs(assignment))
     finally:
         box.close()
@@ -252,8 +254,11 @@ def grade_submissions(assignment: str, subs: list[intake.Submission], course: Pa
     own_pool = isinstance(executor, str)
     pool, close = make_executor(executor, workers) if own_pool else (executor, lambda: None)
     try:
-        futures = {pool.submit(execute_and_judge, assignment, nb_json, asdict(limits)): student
-                   for student, nb_json in jobs.items()}
+        # The last notebooks of a pool of our own start no sandbox for a next one (none will come:
+        # a kernel started and warmed for nothing, per worker and class)
+        last = len(jobs) - (workers or os.cpu_count() or 1) if own_pool and executor == "local" else len(jobs)
+        futures = {pool.submit(execute_and_judge, assignment, nb_json, asdict(limits), i < last): student
+                   for i, (student, nb_json) in enumerate(jobs.items())}
         if queued is not None:
             queued.set()
         bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="nb", disable=not progress)
