@@ -37,12 +37,17 @@ PACKAGES = ("numpy", "tensorflow", "tensorflow-cpu", "keras", "matplotlib", "mat
 WAIT_FOR_WORKERS = 120   # s: a worker starting on a loaded machine imports nbgrader and TensorFlow's deps
 
 
+def pool_size(workers: int | None) -> int:
+    """The processes of a pool made here: `workers`, or one per core."""
+    return workers or os.cpu_count() or 1
+
+
 def make_executor(spec: str = "local", workers: int | None = None) -> tuple[cf.Executor, callable]:
     """(executor, close). `local`: a process pool sized to the cores; `dask`: a Dask cluster of
     `workers` processes on this machine; a scheduler address (`tcp://host:8786`, `tls://...`) or a
     scheduler file (`.json`, as `dask scheduler --scheduler-file` writes): a deployed cluster,
     checked first (check_cluster)."""
-    workers = workers or os.cpu_count() or 1
+    workers = pool_size(workers)
     if spec == "local":
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         return pool, pool.shutdown

@@ -27,7 +27,6 @@ import functools
 import html
 import json
 import multiprocessing.util
-import os
 import queue
 import re
 import secrets
@@ -42,7 +41,7 @@ import nbformat
 from tqdm.auto import tqdm
 
 from . import build, grade, intake, paths, repair, sandbox
-from .executors import make_executor
+from .executors import make_executor, pool_size
 from .sanitize import inert
 from .verdict import CellVerdict, judge_notebook
 
@@ -256,7 +255,7 @@ def grade_submissions(assignment: str, subs: list[intake.Submission], course: Pa
     try:
         # The last notebooks of a pool of our own start no sandbox for a next one (none will come:
         # a kernel started and warmed for nothing, per worker and class)
-        last = len(jobs) - (workers or os.cpu_count() or 1) if own_pool and executor == "local" else len(jobs)
+        last = len(jobs) - pool_size(workers) if own_pool and executor == "local" else len(jobs)
         futures = {pool.submit(execute_and_judge, assignment, nb_json, asdict(limits), i < last): student
                    for i, (student, nb_json) in enumerate(jobs.items())}
         if queued is not None:

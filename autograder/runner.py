@@ -83,9 +83,11 @@ def _header_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
 def figure_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
     """Why an image output cannot be kept ("" if it can): not an image of its type, too many bytes,
     or too many pixels wide or high (read from the PNG or JPEG header)."""
-    problem = _header_problem(mime, data, max_bytes, max_px)
-    if problem:
-        return problem
+    return _header_problem(mime, data, max_bytes, max_px) or _body_problem(mime, data, max_bytes, max_px)
+
+
+def _body_problem(mime: str, data: str, max_bytes: int, max_px: int) -> str:
+    """What only decoding all of an image shows (its header has passed _header_problem)."""
     clean = image_base64(mime, data)
     if clean is None:
         return f"not a valid {mime}"
@@ -192,7 +194,7 @@ class CappedClient(NotebookClient):
             elif count >= self.figures:
                 problem = f"more than {self.figures} in the notebook"
             else:
-                problem = figure_problem(mime, data[mime], self.figure_bytes, self.figure_px)
+                problem = _body_problem(mime, data[mime], self.figure_bytes, self.figure_px)
             this = len(data[mime]) * 3 // 4 if not problem else 0
             if not problem and size + this > self.figures_bytes:
                 problem = f"the notebook's figures are over {self.figures_bytes >> 20} MB"
