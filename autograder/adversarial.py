@@ -781,6 +781,9 @@ SIMILARITY_CASES = {
     "fifo-notebook": ("fifo", "fifo"),                                                          # hung
     "link-to-dev-zero": ("zero-link", "link-to-dev-zero"),                                      # OOM
     "cell-without-source": ("no-source", "no-source"),                                          # AttributeError
+    # autodiff reached by a computed name: no module is named in the answer (was not flagged)
+    "computed-import": ("computed", {"numerical_gradient": "tf = __import__('tensor' + 'flow')\n"
+                                                           "grad = getattr(tf, 'Gradient' + 'Tape')"}),
 }
 
 

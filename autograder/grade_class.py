@@ -197,10 +197,11 @@ def _check_not_own_output(submissions: Path, course: Path) -> None:
     where = submissions.resolve()
     if where == own or own in where.parents:
         raise SystemExit(
-            f"{submissions} is this course's own submitted/ folder, which the grader rewrites. Collect "
-            f"into a folder of its own and grade that: (in {course}) nbgrader collect ASSIGNMENT "
-            "--CourseDirectory.submitted_directory=collected, then python -m autograder grade ASSIGNMENT "
-            f"{course / 'collected'}")
+            f"{submissions} is this course's own submitted/ folder, which the grader rewrites. On a "
+            "JupyterHub, grade the exchange's inbound in place: python -m autograder grade ASSIGNMENT "
+            "EXCHANGE/COURSE_ID/inbound (README, step 2). Or collect into a folder of its own and grade "
+            f"that: (in {course}) nbgrader collect ASSIGNMENT --CourseDirectory.submitted_directory=collected, "
+            f"then python -m autograder grade ASSIGNMENT {course / 'collected'}")
 
 
 def _check_graded(assignment: str) -> None:

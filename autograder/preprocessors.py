@@ -2,8 +2,9 @@
 course/nbgrader_config.py)."""
 from pathlib import Path
 
+import jinja2
 import nbformat
-from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters import HTMLExporter, NotebookExporter
 from nbconvert.preprocessors import ExecutePreprocessor, Preprocessor
 from nbgrader.converters.base import NbGraderException
 from traitlets import Bool, Unicode
@@ -77,3 +78,32 @@ class SandboxedResultsOnly(NotebookExporter):
         if runs_code or InjectResults not in steps:
             self.log.error(REFUSAL)
             raise NbGraderException(REFUSAL)
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept in memory for the life of the process (keyed by template
+    name and source checksum, so an edited template compiles again)."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _CompiledTemplates()
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter (HTML), with nbconvert's templates compiled once per process.
+    nbgrader makes an exporter, and so a Jinja environment, for every notebook: compiling the
+    templates again took 0.25 s of the grader's 1.2 s per notebook here."""
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = _COMPILED_TEMPLATES
+        return environment

@@ -17,7 +17,9 @@ writes `<course>/reports/<assignment>-similarity.html` (next to gradebook.db's f
 - integrity findings: answers to numpy exercises (those whose reference solution in the course's
   source notebook uses no TensorFlow, Keras, JAX or PyTorch) that use autodiff or a framework
   (tensorflow, GradientTape, keras / keras.ops, jax, torch, autograd) or the course's internals
-  (utils.autodiff, utils.gradcheck, autograder), named per exercise, read with `ast`.
+  (utils.autodiff, utils.gradcheck, autograder), named per exercise, read with `ast`; and code
+  that hides what it reaches (`__import__` or `importlib` of a computed name, `exec`, `eval`,
+  `sys.modules`, `builtins`), which a numpy answer has no need of.
 """
 from __future__ import annotations
 
@@ -50,6 +52,10 @@ SHOWN_PAIRS = 25      # pairs shown side by side in the report
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "autograd",
              "utils.autodiff", "utils.gradcheck", "autograder")
 FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch")   # not numpy, when a solution uses one
+# Code that reaches modules or code by a computed name (__import__('tensor' + 'flow'), exec of a
+# string): what it loads cannot be read from the answer, so the answer is named for a person to read
+DYNAMIC_CALLS = ("__import__", "exec", "eval")
+DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules")
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _KEEP = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "np", "tf", "keras", "math"}
@@ -228,6 +234,10 @@ def _forbidden(module: str) -> bool:
     return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
 
 
+def _dynamic(module: str) -> bool:
+    return any(module == f or module.startswith(f + ".") for f in DYNAMIC_MODULES)
+
+
 def _framework(module: str) -> bool:
     return any(module == f or module.startswith(f + ".") for f in FRAMEWORKS)
 
@@ -263,7 +273,8 @@ def _dotted(node, aliases) -> str | None:
 def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
     """(line, dotted name) of every use of a forbidden module in `source`: imports, names the
     notebook imported (tf, keras, tf_value_and_grads, ...), attributes of them, __import__ /
-    importlib.import_module of one by name."""
+    importlib.import_module of one by name; and every use of code that reaches modules or code by
+    a computed name (DYNAMIC_CALLS, DYNAMIC_MODULES)."""
     try:
         tree = ast.parse(source)
     except _UNPARSABLE:
@@ -275,20 +286,23 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names if _forbidden(a.name)]
+            found += [(node.lineno, a.name) for a in node.names if _forbidden(a.name) or _dynamic(a.name)]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names
-                      if _forbidden(f"{node.module}.{a.name}")]
+                      if _forbidden(f"{node.module}.{a.name}") or _dynamic(f"{node.module}.{a.name}")]
+        elif isinstance(node, ast.Name) and node.id in DYNAMIC_CALLS + ("__builtins__",):
+            found.append((node.lineno, node.id))
         elif isinstance(node, (ast.Attribute, ast.Name)):
             name = _dotted(node, aliases)
-            if name and _forbidden(name):
+            if name and (_forbidden(name) or _dynamic(name)):
                 found.append((node.lineno, name))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _forbidden(node.value):
             found.append((node.lineno, node.value))   # __import__("tensorflow"), import_module(...)
-    # the longest name on each line (tf.GradientTape, not tf as well)
+    # one name per line: what it reaches before how (torch, not the __import__ that loads it by
+    # name), then the longest (tf.GradientTape, not tf as well)
     best: dict[int, str] = {}
     for line, name in found:
-        if len(name) > len(best.get(line, "")):
+        if line not in best or (_forbidden(name), len(name)) > (_forbidden(best[line]), len(best[line])):
             best[line] = name
     return sorted(best.items())
 
@@ -482,7 +496,10 @@ def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> s
     # integrity
     out.append("<section id='integrity'><h2>Autodiff or frameworks in numpy exercises</h2>")
     out.append("<p class='note'>Numpy exercises (reference solution uses no TensorFlow, Keras, JAX or "
-               f"PyTorch): {_e(', '.join(r.numpy_exercises) or 'none')}.</p>")
+               f"PyTorch): {_e(', '.join(r.numpy_exercises) or 'none')}. Also named: code that reaches "
+               "modules or code by a computed name (<code>__import__</code>, <code>importlib</code>, "
+               "<code>exec</code>, <code>eval</code>, <code>sys.modules</code>, <code>builtins</code>), "
+               "whose target cannot be read from the answer.</p>")
     if r.findings:
         out.append("<table><tr><th>exercise</th><th>student</th><th>uses</th><th>answer</th></tr>")
         for f in sorted(r.findings, key=lambda f: (r.exercises.index(f.exercise), f.student)):

@@ -93,6 +93,9 @@ from autograder.preprocessors import StripTestTracebacks  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, StripTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]
+from autograder.preprocessors import FeedbackExporter  # noqa: E402
+
+c.GenerateFeedback.exporter_class = FeedbackExporter   # nbconvert's HTML, templates compiled once
 
 # Student content reaches the course folder inert (autograder/sanitize.py). Behind that, nbconvert's
 # own sanitiser for HTML, JavaScript and markdown outputs, in the feedback and the formgrader alike

@@ -275,5 +275,5 @@ def test_the_courses_own_submitted_folder_is_not_taken_in(tmp_path):
     """The grader rewrites the course's submitted/: grading it again would grade the grader's output."""
     (tmp_path / "submitted" / "stu01" / A).mkdir(parents=True)
     for given in (tmp_path / "submitted", tmp_path / "submitted" / "stu01"):
-        with pytest.raises(SystemExit, match="submitted_directory=collected"):
+        with pytest.raises(SystemExit, match="inbound in place.*submitted_directory=collected"):
             grade_class.grade_class(A, given, tmp_path, progress=False)

@@ -98,3 +98,32 @@ def test_intake_never_merges_two_students(course_and_class, tmp_path):
         z.writestr("kim-01_01_perceptron.ipynb", nb)
     with pytest.raises(intake.Collision, match="kim 01_01_perceptron.ipynb and kim-01_01_perceptron.ipynb.*--assign"):
         intake.collect(tmp_path / "clash.zip", "01_perceptron")
+
+
+def test_feedback_exporter_renders_as_nbconvert_and_compiles_its_templates_once():
+    """The feedback exporter nbgrader is configured with (course/nbgrader_config.py) writes what
+    nbconvert's HTMLExporter writes, and a second exporter (nbgrader makes one per notebook) finds
+    the templates compiled."""
+    import nbformat.v4 as v4
+    from nbconvert.exporters import HTMLExporter
+
+    from autograder import preprocessors
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("# Loss\n$x^2$"), v4.new_code_cell(
+        "1 + 1", outputs=[v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)])])
+    expected = HTMLExporter().from_notebook_node(nb)[0]
+    compiled = preprocessors._COMPILED_TEMPLATES._code
+    compiled.clear()
+    assert preprocessors.FeedbackExporter().from_notebook_node(nb)[0] == expected
+    kept = dict(compiled)
+    assert kept, "no template was kept compiled"
+    loaded = []
+    original = preprocessors._CompiledTemplates.load_bytecode
+    preprocessors._CompiledTemplates.load_bytecode = lambda self, bucket: (original(self, bucket),
+                                                                            loaded.append(bucket.code is not None))
+    try:
+        assert preprocessors.FeedbackExporter().from_notebook_node(nb)[0] == expected
+    finally:
+        preprocessors._CompiledTemplates.load_bytecode = original
+    assert loaded and all(loaded) and compiled == kept
+    config = (grade_class.paths.ROOT / "course" / "nbgrader_config.py").read_text()
+    assert "c.GenerateFeedback.exporter_class = FeedbackExporter" in config

@@ -163,6 +163,15 @@ def test_framework_exercises_are_not_numpy_ones(built_course):
     found = {n for _, n in similarity.uses("y = keras.ops.matmul(a, b)\nz = tvg(f, x)\n"
                                            "m = __import__('torch')\n", aliases)}
     assert found == {"keras.ops.matmul", "utils.autodiff.tf_value_and_grads", "torch"}
+    # a computed name hides what it reaches: the code that computes it is named instead
+    hidden = ("t = __import__('tensor' + 'flow')\nexec(code)\ny = eval('1')\n"
+              "import importlib\nm = importlib.import_module(n)\nimport sys\nk = sys.modules[n]\n"
+              "from builtins import __import__ as imp\nb = __builtins__\n")
+    assert similarity.uses(hidden, {}) == [(1, "__import__"), (2, "exec"), (3, "eval"), (4, "importlib"),
+                                           (5, "importlib.import_module"), (7, "sys.modules"),
+                                           (8, "builtins.__import__"), (9, "__builtins__")]
+    # control: the same computations without hiding anything are not named
+    assert similarity.uses("t = 'tensor' + 'flow'\nm = np.exp(x)\nimport sys\np = sys.path\n", {}) == []
 
 
 class _Elements(html.parser.HTMLParser):
@@ -257,3 +266,5 @@ def test_hostile_students_never_stop_or_garble_the_report(copy_built_course, tmp
     page = path.read_text(encoding="utf-8")
     assert "\u202e" not in page and "Most similar pairs" in page
     assert any(f.student == "surrogate" for f in report.findings)
+    assert [f.uses for f in report.findings if f.student == "computed"] == [[(1, "__import__")]]
+    assert not any(f.student.startswith("honest") for f in report.findings)
