@@ -33,7 +33,9 @@ import copy
 import io
 import json
 import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -138,8 +140,6 @@ class _Grader:
     """A grader (the tree `tree`) in a process of its own, with its own class of `n` submissions."""
 
     def __init__(self, tree: Path, root: Path, n: int, assignment: str):
-        import subprocess
-        self.root = root
         env = {**os.environ, "PYTHONPATH": str(tree)}
         self.process = subprocess.Popen([sys.executable, "-c", _GRADER, str(root), str(n), assignment], cwd=tree,
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -161,8 +161,6 @@ class _Grader:
 
 def _tree_at(revision: str, folder: Path) -> Path | None:
     """This repository's files at `revision` in `folder`, or None without git or that history."""
-    import subprocess
-    import tarfile
     try:
         tar = subprocess.run(["git", "-C", str(build.paths.ROOT), "archive", "--format=tar", revision],
                              capture_output=True, check=True).stdout
@@ -587,8 +585,6 @@ print(len(taken.submissions), len(taken.fates), seconds, base, resource.getrusag
 def intake_figures(students: int = 300, assignment: str = "03_softmax") -> dict:
     """A Canvas-shaped zip of `students` (each: their notebook, a PDF; every tenth an earlier upload
     too; one LATE), taken in by a fresh process (imports excluded from the time, included in memory)."""
-    import subprocess
-    import sys
     import zipfile
     release = build.paths.RELEASE / assignment / f"{assignment}.ipynb"
     answers = sample_class.half_right_answers(assignment)[0]
