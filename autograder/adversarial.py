@@ -787,6 +787,65 @@ SIMILARITY_CASES = {
 }
 
 
+# Answers to numpy exercises that use TensorFlow autodiff, Keras or the course's autodiff and
+# gradient-checking helpers, each of which a red team's student hid from the integrity findings
+# (similarity.uses, analyse) as they were; each is now named. Each reaches the framework at runtime
+# (checked by the red team in a kernel). name -> (assignment, {answer cell: source}); the finding
+# must be on the last cell named. Not caught: a helper in a code cell the student added (answers
+# are read from answer cells only).
+_TAPE = "\n    with tf.GradientTape() as tape:\n        out = x * x\n    return tape.gradient(out, x)\n"
+INTEGRITY_EVASIONS = {
+    # course modules that import TensorFlow themselves, reached by a path that names no framework
+    "utils-learner-tf": ("02_backprop", {"affine_backward": "from utils.learner import tf\ndef affine_backward(dout, cache):\n    x = cache" + _TAPE}),
+    "utils-learner-star": ("02_backprop", {"affine_backward": "from utils.learner import *\ndef affine_backward(dout, cache):\n    x = cache" + _TAPE}),
+    "a-checks-private-tf": ("02_backprop", {"affine_backward": "from utils.checks.backprop import _tf\ndef affine_backward(dout, cache):\n    tf = _tf()" + _TAPE}),
+    "utils-checks-importlib": ("02_backprop", {"affine_backward": "from utils.checks import importlib as il\ndef affine_backward(dout, cache):\n    tf = il.import_module('tensor' + 'flow')" + _TAPE}),
+    # through the insides of objects the notebook already has
+    "function-globals": ("02_backprop", {"affine_backward": "def affine_backward(dout, cache):\n    tf = check.__globals__['importlib'].import_module('tensor' + 'flow')" + _TAPE}),
+    "module-builtins": ("03_softmax", {"cross_entropy_loss": "def cross_entropy_loss(scores, y):\n    tf = np.__builtins__['__import__']('tensor' + 'flow')" + _TAPE}),
+    "builtin-self": ("02_backprop", {"affine_backward": "def affine_backward(dout, cache):\n    tf = print.__self__.__import__('tensor' + 'flow')" + _TAPE}),
+    "os-sys-modules": ("02_backprop", {"affine_backward": "import os\ndef affine_backward(dout, cache):\n    tf = os.sys.modules['importlib'].import_module('tensor' + 'flow')" + _TAPE}),
+    "from-os-import-sys": ("02_backprop", {"affine_backward": "from os import sys\ndef affine_backward(dout, cache):\n    tf = sys.modules['importlib'].import_module('tensor' + 'flow')" + _TAPE}),
+    "runpy-importlib": ("02_backprop", {"affine_backward": "import runpy\ndef affine_backward(dout, cache):\n    tf = runpy.importlib.import_module('tensor' + 'flow')" + _TAPE}),
+    "subclasses-walk": ("02_backprop", {"affine_backward": "def affine_backward(dout, cache):\n    g = next(c for c in object.__subclasses__() if c.__name__ == '_wrap_close').__init__.__globals__\n    tf = g['sys'].modules['importlib'].import_module('tensor' + 'flow')" + _TAPE}),
+    "getattr-computed": ("06_optimizers", {"adam": "def adam(w, dw, config=None):\n    keras = getattr(sys, 'mod' + 'ules')['ker' + 'as']\n    return keras.optimizers.Adam(), config\n"}),
+    "resolve-name-colon": ("02_backprop", {"affine_backward": "import pkgutil\ndef affine_backward(dout, cache):\n    tf = pkgutil.resolve_name('tensorflow:')" + _TAPE}),
+    "resolve-name-helper": ("02_backprop", {"relu_backward": "import pkgutil\ndef relu_backward(dout, cache):\n    tvg = pkgutil.resolve_name('utils.autodiff:tf_value_and_grads')\n    return tvg(lambda t: (t + abs(t)) / 2, [cache], upstream=dout)[1][0]\n"}),
+    "globals-lookup": ("02_backprop", {"affine_backward": "def affine_backward(dout, cache):\n    tvg = globals()['tf_value_and_grads']\n    return tvg(lambda a: a, [cache], upstream=dout)[1]\n"}),
+    "compile-function": ("02_backprop", {"affine_backward": "import types\ndef affine_backward(dout, cache):\n    ns = {}\n    types.FunctionType(compile('import tensor' + 'flow as tf', '<c>', 'exec'), ns)()\n    tf = ns['tf']" + _TAPE}),
+    "attrgetter": ("02_backprop", {"affine_backward": "import operator\nimport utils\ndef affine_backward(dout, cache):\n    tvg = operator.attrgetter('auto' + 'diff.tf_value_and_grads')(utils)\n    return tvg(lambda a: a, [cache], upstream=dout)[1]\n"}),
+    # an import that never runs rebinds the notebook's name in the report's reading only
+    "dead-import-rebinds-tf": ("07_cnn", {"conv_backward_naive": "if False:\n    import numpy as tf\ndef conv_backward_naive(dout, cache):\n    x = cache[0]" + _TAPE}),
+    "dead-import-in-another-cell": ("07_cnn", {"conv_output_size": "if False:\n    from numpy import linalg as tf\ndef conv_output_size(n, f, pad=0, stride=1):\n    return (n + 2 * pad - f) // stride + 1\n",
+                                               "conv_backward_naive": "def conv_backward_naive(dout, cache):\n    x = cache[0]" + _TAPE}),
+    "dead-import-rebinds-helper": ("02_backprop", {"affine_backward": "if 0:\n    from numpy import dot as tf_value_and_grads\ndef affine_backward(dout, cache):\n    return tf_value_and_grads(lambda a: a, [cache], upstream=dout)[1]\n"}),
+    # lines that, with names renamed, read like a line of the template (which is never flagged)
+    "like-a-template-line": ("02_backprop", {"relu_backward": "def relu_backward(dout, cache):\n    x = cache\n    engine = tf_value_and_grads\n    return engine(lambda t: (t + abs(t)) / 2, [x], upstream=dout)[1][0]\n"}),
+    "like-the-template-return": ("02_backprop", {"numerical_gradient": "def numerical_gradient(f, x, h=1e-5):\n    def engine():\n        return eval_numerical_gradient_array\n    return engine()(f, x, np.float64(1.0), h=h)\n"}),
+    "import-like-a-template-line": ("02_backprop", {"sigmoid_backward": "def sigmoid_backward(dout, cache):\n    out = cache\n    imp = __import__\n    tf = imp('tensor' + 'flow')" + _TAPE}),
+    # U+2028 in a comment: one line for Python, eight for str.splitlines, so the lines the report
+    # looked up were the template's
+    "line-separator": ("03_softmax", {"cross_entropy_loss": "def cross_entropy_loss(scores, y):  # mean NLL" + "\u2028    raise NotImplementedError()" * 7
+                                      + "\n    import tensorflow as tf" + _TAPE}),
+    # IPython magics made the cell unparsable, and the text search knew no helper names
+    "cell-magic": ("02_backprop", {"affine_backward": "%%capture\ndef affine_backward(dout, cache):\n    return tf_value_and_grads(lambda a: a, [cache], upstream=dout)[1]\n"}),
+    "line-magic-fullwidth": ("07_cnn", {"conv_backward_naive": "%config Completer.use_jedi = False\ndef conv_backward_naive(dout, cache):\n    x = cache[0]\n    with tf.\uff27radientTape() as tape:\n        out = x * x\n    return tape.gradient(out, x)\n"}),
+    # a helper in the answer to an exercise that may use Keras, called from a numpy one
+    "helper-in-a-keras-cell": ("07_cnn", {"build_lenet": "def build_lenet(filters=(6, 16), units=(120, 84), dropout=0.0):\n    return keras.Sequential([keras.Input((28, 28, 1))])\n\ndef _grads(x):" + _TAPE,
+                                         "conv_backward_naive": "def conv_backward_naive(dout, cache):\n    return _grads(cache[0])\n"}),
+}
+
+# Honest answers the findings must leave alone (the red team's controls)
+HONEST_INTEGRITY = {
+    "nditer": ("02_backprop", {"numerical_gradient": "def numerical_gradient(f, x, h=1e-5):\n    grad = np.zeros(x.shape)\n    it = np.nditer(x, flags=['multi_index'], op_flags=['readwrite'])\n    while not it.finished:\n        ix = it.multi_index\n        old = x[ix]\n        x[ix] = old + h\n        fp = f(x)\n        x[ix] = old - h\n        fm = f(x)\n        x[ix] = old\n        grad[ix] = (fp - fm) / (2 * h)\n        it.iternext()\n    return grad\n"}),
+    "einsum": ("02_backprop", {"affine_backward": "def affine_backward(dout, cache):\n    x, w, b = cache\n    dx = np.einsum('nm,dm->nd', dout, w).reshape(x.shape)\n    dw = np.einsum('nd,nm->dm', x.reshape(x.shape[0], -1), dout)\n    return dx, dw, dout.sum(axis=0)\n"}),
+    "magic-and-comment": ("02_backprop", {"relu_backward": "%%time\n# not autograd, not keras: by hand\ndef relu_backward(dout, cache):\n    return dout * (cache > 0)\n"}),
+    "unfinished": ("02_backprop", {"sigmoid_backward": "def sigmoid_backward(dout, cache):\n    out = cache\n    # TODO: gradcheck says I am off\n    dx = dout * out * (1 - out\n    return dx\n"}),
+    "docstring-names-keras": ("03_softmax", {"cross_entropy_loss": "def cross_entropy_loss(scores, y):\n    \"\"\"keras.ops.softmax does this too; here by hand.\"\"\"\n    backend = 'torch'  # a label\n    shifted = scores - scores.max(axis=1, keepdims=True)\n    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n    return -logp[np.arange(len(y)), y].mean()\n"}),
+    "getattr-on-self": ("06_optimizers", {"adam": "class _State:\n    def get(self, name, default=None):\n        return getattr(self, name, default)\n\ndef adam(w, dw, config=None):\n    config = {} if config is None else config\n    exec_time = 0.0\n    return w - 1e-3 * dw, config\n"}),
+}
+
+
 #: A dishonest student on a JupyterHub (tests/test_exchange_attacks.py, which runs each as the user
 #: `mal` beside an honest and a blank student): Python run with mal's uid, where `inbound` and
 #: `course` are the exchange's inbound and the instructor's course folder, and `put(name)` copies

@@ -17,9 +17,14 @@ writes `<course>/reports/<assignment>-similarity.html` (next to gradebook.db's f
 - integrity findings: answers to numpy exercises (those whose reference solution in the course's
   source notebook uses no TensorFlow, Keras, JAX or PyTorch) that use autodiff or a framework
   (tensorflow, GradientTape, keras / keras.ops, jax, torch, autograd) or the course's internals
-  (utils.autodiff, utils.gradcheck, autograder), named per exercise, read with `ast`; and code
-  that hides what it reaches (`__import__` or `importlib` of a computed name, `exec`, `eval`,
-  `sys.modules`, `builtins`), which a numpy answer has no need of.
+  (utils.autodiff, utils.gradcheck, autograder, and course modules' own names for them such as
+  utils.learner.tf), named per exercise, read with `ast` (IPython magics read as `pass`); code that
+  hides what it reaches (`__import__`, `importlib`, `pkgutil`, `exec`, `eval`, `compile`,
+  `globals()`, `getattr` of a module by a computed name, `sys.modules`, `__globals__` and other
+  insides of objects, star imports), which a numpy answer has no need of; and calls of the
+  student's own helpers, defined in a cell where a framework is allowed, that use one. A reading of
+  the code, not of what ran: a student can still hide a helper in a code cell of their own
+  (adversarial.INTEGRITY_EVASIONS lists what a red team tried).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ import stat
 import textwrap
 import time
 import tokenize
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,10 +58,21 @@ SHOWN_PAIRS = 25      # pairs shown side by side in the report
 FORBIDDEN = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch", "autograd",
              "utils.autodiff", "utils.gradcheck", "autograder")
 FRAMEWORKS = ("tensorflow", "keras", "tf_keras", "jax", "jaxlib", "torch")   # not numpy, when a solution uses one
-# Code that reaches modules or code by a computed name (__import__('tensor' + 'flow'), exec of a
-# string): what it loads cannot be read from the answer, so the answer is named for a person to read
-DYNAMIC_CALLS = ("__import__", "exec", "eval")
-DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules")
+# A name of an imported chain that is one of these, anywhere in it, reaches a framework (the course's
+# own modules hold some: utils.learner.tf, a check's _tf)
+FORBIDDEN_PARTS = frozenset({"tensorflow", "tf", "_tf", "keras", "tf_keras", "jax", "torch", "autograd",
+                             "autodiff", "gradcheck", "autograder", "GradientTape"})
+# Code that reaches modules or code by a computed name or through other objects' insides
+# (__import__('tensor' + 'flow'), exec of a string, check.__globals__['importlib']): what it loads
+# cannot be read from the answer, so the line is named for a person to read
+DYNAMIC_CALLS = ("__import__", "exec", "eval", "compile", "globals", "vars", "__builtins__")
+DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules", "pkgutil", "runpy", "operator.attrgetter",
+                   "operator.methodcaller")
+DYNAMIC_ATTRIBUTES = frozenset({"__globals__", "__builtins__", "__subclasses__", "__self__", "__dict__",
+                                "__loader__", "__spec__", "modules", "f_globals", "f_builtins"})
+_MODULE_PATH = re.compile(r"[A-Za-z_][\w.]*(?::[\w.]*)?")   # what import_module or resolve_name is given
+_NAMED_IN_TEXT = re.compile(r"\b(tensorflow|keras|GradientTape|torch|jax|autograd|autodiff|gradcheck|autograder|"
+                       r"__import__|importlib|exec|eval)\b")
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _KEEP = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "np", "tf", "keras", "math"}
@@ -231,11 +248,41 @@ def winnow(hashes: list[int], window: int = WINDOW) -> set[int]:
 
 # ---- integrity: autodiff or a framework in a numpy exercise --------------------------------------
 def _forbidden(module: str) -> bool:
-    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+    return (any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+            or not FORBIDDEN_PARTS.isdisjoint(module.split(".")))
 
 
 def _dynamic(module: str) -> bool:
-    return any(module == f or module.startswith(f + ".") for f in DYNAMIC_MODULES)
+    return (any(module == f or module.startswith(f + ".") or f".{f}." in f".{module}." for f in DYNAMIC_MODULES)
+            or not DYNAMIC_ATTRIBUTES.isdisjoint(module.split(".")))
+
+
+def merged_aliases(*maps: dict[str, str]) -> dict[str, str]:
+    """The maps in order, later names over earlier ones, except that a name bound to a framework
+    or to dynamic code stays bound to it: `if False: import numpy as tf` in an answer does not make
+    the notebook's `tf` numpy."""
+    out: dict[str, str] = {}
+    for aliases in maps:
+        for name, module in aliases.items():
+            if name not in out or not (_forbidden(out[name]) or _dynamic(out[name])):
+                out[name] = module
+    return out
+
+
+def _python_lines(source: str) -> list[str]:
+    """The lines as Python numbers them (str.splitlines also splits at U+2028 and other breaks)."""
+    return re.split(r"\r\n|\r|\n", source)
+
+
+def _parsed(source: str) -> ast.Module | None:
+    """The code's tree, read as IPython runs it where plain Python fails: its magics and shell
+    lines (`%%capture`, `%config ...`, `!ls`) as `pass`, each on its line; None if it still fails."""
+    for text in (source, "\n".join(re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in _python_lines(source))):
+        try:
+            return ast.parse(text)
+        except _UNPARSABLE:
+            continue
+    return None
 
 
 def _framework(module: str) -> bool:
@@ -246,9 +293,7 @@ def import_aliases(sources) -> dict[str, str]:
     """name -> the dotted module path it was imported as, over every parsable source."""
     aliases = {}
     for source in sources:
-        try:
-            tree = ast.parse(source)
-        except _UNPARSABLE:
+        if (tree := _parsed(source)) is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -272,32 +317,49 @@ def _dotted(node, aliases) -> str | None:
 
 def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
     """(line, dotted name) of every use of a forbidden module in `source`: imports, names the
-    notebook imported (tf, keras, tf_value_and_grads, ...), attributes of them, __import__ /
-    importlib.import_module of one by name; and every use of code that reaches modules or code by
-    a computed name (DYNAMIC_CALLS, DYNAMIC_MODULES)."""
-    try:
-        tree = ast.parse(source)
-    except _UNPARSABLE:
-        starts = [0] + [m.end() for m in re.finditer("\n", source)]   # line of a match by bisection
-        return [(bisect.bisect_right(starts, m.start()), m.group(0)) for m in
-                re.finditer(r"\b(tensorflow|keras|GradientTape|torch|jax|autograd|autodiff|gradcheck|autograder)\b",
-                            source)]
-    aliases = {**aliases, **import_aliases([source])}
+    notebook imported (tf, keras, tf_value_and_grads, ...), attributes of them, the module paths
+    __import__ / importlib.import_module / pkgutil.resolve_name are given; and every use of code
+    that reaches modules or code by a computed name or through other objects' insides
+    (DYNAMIC_CALLS, DYNAMIC_MODULES, DYNAMIC_ATTRIBUTES), and star imports. IPython's magics are
+    read as `pass`; code that still does not parse is searched for the names, outside comments."""
+    if (tree := _parsed(source)) is None:
+        words = "|".join(re.escape(name) for name, module in aliases.items() if _forbidden(module))
+        pattern = re.compile(rf"{_NAMED_IN_TEXT.pattern}|\b({words})\b") if words else _NAMED_IN_TEXT
+        return sorted({(number, m.group(0)) for number, line in enumerate(_python_lines(source), 1)
+                       for m in pattern.finditer(unicodedata.normalize("NFKC", line.split("#")[0]))})
+    aliases = merged_aliases(aliases, import_aliases([source]))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if _forbidden(a.name) or _dynamic(a.name)]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names
-                      if _forbidden(f"{node.module}.{a.name}") or _dynamic(f"{node.module}.{a.name}")]
-        elif isinstance(node, ast.Name) and node.id in DYNAMIC_CALLS + ("__builtins__",):
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                name = f"{node.module}.{a.name}"
+                if a.name == "*" or node.level or _forbidden(name) or _dynamic(name):
+                    found.append((node.lineno, "." * node.level + name))   # a star binds what no one can read
+        elif isinstance(node, ast.Name) and node.id in DYNAMIC_CALLS:
             found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES - {"modules"}:
+            found.append((node.lineno, node.attr))   # check.__globals__, print.__self__, object.__subclasses__
         elif isinstance(node, (ast.Attribute, ast.Name)):
             name = _dotted(node, aliases)
             if name and (_forbidden(name) or _dynamic(name)):
                 found.append((node.lineno, name))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _forbidden(node.value):
-            found.append((node.lineno, node.value))   # __import__("tensorflow"), import_module(...)
+        elif isinstance(node, ast.Call):
+            # getattr(sys, 'mod' + 'ules'): an attribute of a module by a computed name
+            if isinstance(node.func, ast.Name) and node.func.id == "getattr" and node.args:
+                module = _dotted(node.args[0], aliases)
+                attr = node.args[1] if len(node.args) > 1 else None
+                if module and not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
+                    found.append((node.lineno, f"getattr({module}, ...)"))
+                elif module and (_forbidden(f"{module}.{attr.value}") or _dynamic(f"{module}.{attr.value}")):
+                    found.append((node.lineno, f"{module}.{attr.value}"))
+            # a module path given by name: __import__("torch"), import_module("tensorflow"),
+            # resolve_name("utils.autodiff:tf_value_and_grads") (prose in a docstring is no path)
+            for arg in node.args:
+                if (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _MODULE_PATH.fullmatch(arg.value)
+                        and _forbidden(arg.value.replace(":", ".").rstrip("."))):
+                    found.append((arg.lineno, arg.value.replace(":", ".").rstrip(".")))
     # one name per line: what it reaches before how (torch, not the __import__ that loads it by
     # name), then the longest (tf.GradientTape, not tf as well)
     best: dict[int, str] = {}
@@ -305,6 +367,30 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
         if line not in best or (_forbidden(name), len(name)) > (_forbidden(best[line]), len(best[line])):
             best[line] = name
     return sorted(best.items())
+
+
+def _helpers_using(answers: dict[str, tuple[str, str]], aliases: dict[str, str], numpy_ids: set[str]) -> dict[str, str]:
+    """Functions a student defined in their answers to exercises that are not numpy ones (build_lenet's
+    cell may use Keras) that use a framework or dynamic code: name -> what it uses, where. A numpy
+    answer that calls one reaches the framework through it."""
+    helpers = {}
+    for gid, (kind, source) in answers.items():
+        if kind != "code" or gid in numpy_ids or (tree := _parsed(source)) is None:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found = uses(ast.unparse(node), aliases)
+                if found:
+                    helpers[node.name] = f"{node.name}, defined in {gid}, uses {found[0][1]}"
+    return helpers
+
+
+def _calls(source: str, helpers: dict[str, str]) -> list[tuple[int, str]]:
+    """(line, what the helper uses) of each use of one of `helpers` by name in `source`."""
+    if not helpers or (tree := _parsed(source)) is None:
+        return []
+    return sorted({(node.lineno, helpers[node.id]) for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and node.id in helpers})
 
 
 def solution_text(source: str) -> str:
@@ -444,17 +530,20 @@ def analyse(assignment: str, answers: dict[str, dict[str, tuple[str, str]]], rel
     findings = []
     if source_nb is not None:
         numpy_ids, allowed, aliases = numpy_exercises(source_nb)
-        aliases = {**aliases, **import_aliases(c.source for c in release_nb.cells if c.cell_type == "code")}
+        aliases = merged_aliases(aliases, import_aliases(c.source for c in release_nb.cells if c.cell_type == "code"))
         for s in students:
             extra = import_aliases(src for k, src in answers[s].values() if k == "code")
+            helpers = _helpers_using(answers[s], merged_aliases(aliases, extra), set(numpy_ids))
             for gid in numpy_ids:
                 kind, source = answers[s].get(gid, ("code", ""))
                 if kind != "code" or not source.strip():
                     continue
-                given, lines = _template_lines(template[gid][1]), source.splitlines()
-                hits = [(line, name) for line, name in uses(source, {**aliases, **extra})
+                # a line given in the template, as given (whitespace aside), is not the student's
+                given = {re.sub(r"\s+", "", line) for line in _python_lines(template[gid][1]) if line.strip()}
+                lines = _python_lines(source)
+                hits = [(line, name) for line, name in uses(source, merged_aliases(aliases, extra)) + _calls(source, helpers)
                         if name not in allowed.get(gid, set())
-                        and not (0 < line <= len(lines) and _line_key(lines[line - 1]) in given)]
+                        and not (0 < line <= len(lines) and re.sub(r"\s+", "", lines[line - 1]) in given)]
                 if hits:
                     findings.append(Finding(s, gid, hits))
     else:

@@ -268,3 +268,30 @@ def test_hostile_students_never_stop_or_garble_the_report(copy_built_course, tmp
     assert any(f.student == "surrogate" for f in report.findings)
     assert [f.uses for f in report.findings if f.student == "computed"] == [[(1, "__import__")]]
     assert not any(f.student.startswith("honest") for f in report.findings)
+
+
+def test_hidden_framework_use_is_named_and_honest_answers_are_not():
+    """autograder.adversarial.INTEGRITY_EVASIONS (a red team's ways of reaching TensorFlow, Keras or
+    the course's autodiff from a numpy exercise without naming them) are each named on the exercise
+    they answer; HONEST_INTEGRITY's answers (numpy by hand, a magic, an unfinished cell, prose that
+    names Keras) get no finding, in the same classes."""
+    import jupytext
+
+    from autograder.adversarial import HONEST_INTEGRITY, INTEGRITY_EVASIONS
+    from autograder.paths import ROOT
+    cases = {**{f"evasion-{k}": v for k, v in INTEGRITY_EVASIONS.items()},
+             **{f"honest-{k}": v for k, v in HONEST_INTEGRITY.items()}}
+    flagged: dict[str, set[str]] = {}
+    for assignment in sorted({a for a, _ in cases.values()}):
+        release = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+        source = jupytext.read(ROOT / "source" / assignment / f"{assignment}.py")
+        answers = {name: {gid: ("code", text) for gid, text in cells.items()}
+                   for name, (a, cells) in cases.items() if a == assignment}
+        report = similarity.analyse(assignment, answers, release, source)
+        for f in report.findings:
+            flagged.setdefault(f.student, set()).add(f.exercise)
+    for name, (_, cells) in cases.items():
+        if name.startswith("evasion-"):
+            assert list(cells)[-1] in flagged.get(name, set()), f"{name} is not named"
+        else:
+            assert name not in flagged, f"{name} was flagged: {flagged[name]}"
