@@ -29,7 +29,6 @@ writes `<course>/reports/<assignment>-similarity.html` (next to gradebook.db's f
 from __future__ import annotations
 
 import ast
-import bisect
 import builtins
 import html
 import io
