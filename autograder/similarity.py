@@ -64,14 +64,14 @@ FORBIDDEN_PARTS = frozenset({"tensorflow", "tf", "_tf", "keras", "tf_keras", "ja
 # Code that reaches modules or code by a computed name or through other objects' insides
 # (__import__('tensor' + 'flow'), exec of a string, check.__globals__['importlib']): what it loads
 # cannot be read from the answer, so the line is named for a person to read
-DYNAMIC_CALLS = ("__import__", "exec", "eval", "compile", "globals", "vars", "__builtins__")
+DYNAMIC_NAMES = ("__import__", "exec", "eval", "compile", "globals", "vars", "__builtins__")
 DYNAMIC_MODULES = ("importlib", "builtins", "sys.modules", "pkgutil", "runpy", "operator.attrgetter",
                    "operator.methodcaller")
 DYNAMIC_ATTRIBUTES = frozenset({"__globals__", "__builtins__", "__subclasses__", "__self__", "__dict__",
                                 "__loader__", "__spec__", "modules", "f_globals", "f_builtins"})
 _MODULE_PATH = re.compile(r"[A-Za-z_][\w.]*(?::[\w.]*)?")   # what import_module or resolve_name is given
 _NAMED_IN_TEXT = re.compile(r"\b(tensorflow|keras|GradientTape|torch|jax|autograd|autodiff|gradcheck|autograder|"
-                       r"__import__|importlib|exec|eval)\b")
+                            r"__import__|importlib|exec|eval)\b")
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _KEEP = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "np", "tf", "keras", "math"}
@@ -319,7 +319,7 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
     notebook imported (tf, keras, tf_value_and_grads, ...), attributes of them, the module paths
     __import__ / importlib.import_module / pkgutil.resolve_name are given; and every use of code
     that reaches modules or code by a computed name or through other objects' insides
-    (DYNAMIC_CALLS, DYNAMIC_MODULES, DYNAMIC_ATTRIBUTES), and star imports. IPython's magics are
+    (DYNAMIC_NAMES, DYNAMIC_MODULES, DYNAMIC_ATTRIBUTES), and star imports. IPython's magics are
     read as `pass`; code that still does not parse is searched for the names, outside comments."""
     if (tree := _parsed(source)) is None:
         words = "|".join(re.escape(name) for name, module in aliases.items() if _forbidden(module))
@@ -336,7 +336,7 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
                 name = f"{node.module}.{a.name}"
                 if a.name == "*" or node.level or _forbidden(name) or _dynamic(name):
                     found.append((node.lineno, "." * node.level + name))   # a star binds what no one can read
-        elif isinstance(node, ast.Name) and node.id in DYNAMIC_CALLS:
+        elif isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
             found.append((node.lineno, node.id))
         elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES - {"modules"}:
             found.append((node.lineno, node.attr))   # check.__globals__, print.__self__, object.__subclasses__
@@ -378,7 +378,7 @@ def _helpers_using(answers: dict[str, tuple[str, str]], aliases: dict[str, str],
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                found = uses(ast.unparse(node), aliases)
+                found = uses(ast.get_source_segment(source, node) or "", aliases)   # (no recursion)
                 if found:
                     helpers[node.name] = f"{node.name}, defined in {gid}, uses {found[0][1]}"
     return helpers
@@ -584,10 +584,11 @@ def render(report: Report, shown: int = SHOWN_PAIRS, per_exercise: int = 5) -> s
     # integrity
     out.append("<section id='integrity'><h2>Autodiff or frameworks in numpy exercises</h2>")
     out.append("<p class='note'>Numpy exercises (reference solution uses no TensorFlow, Keras, JAX or "
-               f"PyTorch): {_e(', '.join(r.numpy_exercises) or 'none')}. Also named: code that reaches "
-               "modules or code by a computed name (<code>__import__</code>, <code>importlib</code>, "
-               "<code>exec</code>, <code>eval</code>, <code>sys.modules</code>, <code>builtins</code>), "
-               "whose target cannot be read from the answer.</p>")
+               f"PyTorch): {_e(', '.join(r.numpy_exercises) or 'none')}. Also named: code that hides what "
+               "it reaches (<code>__import__</code>, <code>importlib</code>, <code>exec</code>, <code>eval</code>, "
+               "<code>globals()</code>, <code>sys.modules</code>, a function's <code>__globals__</code>, star "
+               "imports), and the student's own helpers that use a framework, called from a numpy exercise. "
+               "This reads the code; it cannot see code run from a cell the student added.</p>")
     if r.findings:
         out.append("<table><tr><th>exercise</th><th>student</th><th>uses</th><th>answer</th></tr>")
         for f in sorted(r.findings, key=lambda f: (r.exercises.index(f.exercise), f.student)):
