@@ -332,3 +332,29 @@ def test_fastai_slice_gets_a_clear_error():
 def test_half_right_sample_earns_its_expected_score(ns):
     earned, declared, total = predicted_score("10_transfer", ns)
     assert earned == declared and 0 < earned < total, (earned, declared, total)
+
+def test_a_wrong_signature_fails_before_a_driver_builds_or_reads_anything(monkeypatch):
+    """The drivers of fine_tune's and train_fashion_model's checks, and FashionMLP, refuse a call
+    their callee cannot take before building a model or reading a data set (the answer-key probe
+    offers them every public callable; a student with a wrong signature gets the error at once)."""
+    import utils.checks.transfer as transfer
+    import utils.fashion as fashion
+    from utils.optim import FashionMLP
+
+    def built(*_, **__):
+        raise AssertionError("built or read before the signature was checked")
+    monkeypatch.setattr(transfer, "tiny_learner", built)
+    monkeypatch.setattr(fashion, "training_subsets", built)
+
+    def fine_tune(learn):
+        return learn
+    with pytest.raises(TypeError, match=r"fine_tune\(\) too many positional arguments"):
+        transfer.run_fine_tune(fine_tune, 2, 3)
+
+    def train(model, x_train, y_train, x_val, y_val, epochs=1):
+        return model
+    with pytest.raises(TypeError, match=r"train\(\) got an unexpected keyword argument 'batch_size'"):
+        fashion.short_training_run(train, 10, 10, 10, 1, 8, 0.1)
+    monkeypatch.setattr("utils.data.load_fashion_mnist", built)
+    with pytest.raises(TypeError, match=r"n_train=array"):
+        FashionMLP(np.zeros(3))

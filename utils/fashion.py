@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks.core import CheckFailure
+from .checks.core import CheckFailure, callable_as
 from .data import FASHION_MNIST_CLASSES
 
 
@@ -166,6 +166,8 @@ def short_training_run(fn, n_train: int, n_val: int, n_test: int, epochs: int, b
     the first `n_test` test images. Returns plain data: what fn returned, its history, the batches
     per epoch, the optimizer, learning rate and loss it compiled with, and the predicted classes."""
     import keras
+    callable_as(fn, None, None, None, None, None, epochs=epochs, batch_size=batch_size,   # before any data is read
+                learning_rate=learning_rate, callbacks=[])
     x_tr, y_tr, x_va, y_va, x_te, _ = training_subsets(n_train, n_val, n_test, seed)
     keras.utils.set_random_seed(seed)
     model = build()

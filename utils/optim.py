@@ -19,6 +19,7 @@ side (`utils.checks.references`).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -266,6 +267,10 @@ class FashionMLP:
     """
 
     def __init__(self, n_train: int = 4000, n_val: int = 1000, hidden: int = 64, seed: int = 0):
+        sizes = {"n_train": n_train, "n_val": n_val, "hidden": hidden, "seed": seed}
+        wrong = [f"{k}={v!r}"[:60] for k, v in sizes.items() if not isinstance(v, numbers.Integral) or v < 0]
+        if wrong:   # (before reading the data set)
+            raise TypeError(f"FashionMLP takes non-negative whole numbers; got {', '.join(wrong)}")
         from .data import load_fashion_mnist
         (x, y), _ = load_fashion_mnist()
         order = np.random.default_rng(seed).permutation(len(y))[: n_train + n_val]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -81,6 +82,20 @@ def call_student(name: str, fn: Callable, case: Case):
         raise
     except Exception as exc:  # the student's bug: report it, keep the original traceback chained
         raise CheckFailure(f"{name} raised {_describe(exc)} on {case.label or 'a test input'}") from exc
+
+
+def callable_as(fn: Callable, *args, **kwargs) -> None:
+    """Raise the TypeError that `fn(*args, **kwargs)` would raise for its signature, before a
+    driver spends seconds building what it passes (a model, a learner). A callable without a
+    signature is left to the call."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{getattr(fn, '__name__', type(fn).__name__)}() {exc}") from None
 
 
 def judge_output(name: str, case: Case, output, index: int, total: int) -> None:

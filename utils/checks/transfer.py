@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from .core import Case, CheckFailure, Registry, _preview, expect, expect_array, expect_tuple
+from .core import Case, CheckFailure, Registry, _preview, callable_as, expect, expect_array, expect_tuple
 from .references import reference
 
 checks = Registry("10_transfer")
@@ -353,6 +353,7 @@ def _plain(value):
 def run_fine_tune(fn, n_body, epochs, seed=0, **kwargs):
     """Run `fn(learn, epochs, **kwargs)` on a tiny learner whose groups all start trainable; return
     what each `learn.fit` call did, as plain data."""
+    callable_as(fn, None, epochs, **kwargs)   # a wrong signature fails before a model is built
     learn = tiny_learner(n_body, seed)
     learn.unfreeze()
     fn(learn, epochs, **kwargs)
