@@ -75,20 +75,19 @@ def time_notebooks(course: Path) -> dict[str, float]:
     return times
 
 
-def _sample_class(root: Path, n: int, assignment: str, also_submitted: bool = False) -> tuple[Path, Path]:
-    """A built course and `n` submissions (the sample class's kinds in turn) in `root/incoming`, and
-    with `also_submitted` in the course's submitted/ too (for plain nbgrader)."""
+def _sample_class(root: Path, n: int, assignment: str, plain: bool = False) -> tuple[Path, Path]:
+    """A built course and the folder of `n` submissions (the sample class's kinds in turn):
+    `root/incoming`, or with `plain` the course's submitted/ (what plain nbgrader grades)."""
     course = root / "course"
     build.build_release(course / "release", course)
-    incoming = root / "incoming"
+    folder = course / "submitted" if plain else root / "incoming"
     samples = sample_class.write_submissions(root / "samples", assignment, course, course / "release")
     kinds = list(samples.values())
     for i in range(n):
-        for target in (course / "submitted", incoming)[not also_submitted:]:
-            dest = target / f"student-{i:03d}" / assignment / f"{assignment}.ipynb"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(kinds[i % len(kinds)].read_bytes())
-    return course, incoming
+        dest = folder / f"student-{i:03d}" / assignment / f"{assignment}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(kinds[i % len(kinds)].read_bytes())
+    return course, folder
 
 
 def _expected_scores(course: Path, assignment: str, n: int) -> dict[str, float]:
@@ -178,7 +177,7 @@ def class_throughput(root: Path, n: int = 20, assignment: str = "01_perceptron",
     for the grader's overhead per notebook. Each grader runs `rounds` times in alternating order
     and its fastest run counts: this machine is noisy, and a class's first run (not counted) pays
     for what later runs find ready."""
-    course, incoming = _sample_class(root, n, assignment, also_submitted=True)
+    course, _ = _sample_class(root, n, assignment, plain=True)
     t0 = time.perf_counter()
     grade.unsandboxed_autograde(course, assignment)   # plain nbgrader: executes every notebook, serially
     plain = time.perf_counter() - t0

@@ -80,12 +80,6 @@ def _header_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
     return ""
 
 
-def figure_problem(mime: str, data, max_bytes: int, max_px: int) -> str:
-    """Why an image output cannot be kept ("" if it can): not an image of its type, too many bytes,
-    or too many pixels wide or high (read from the PNG or JPEG header)."""
-    return _header_problem(mime, data, max_bytes, max_px) or _body_problem(mime, data, max_bytes, max_px)
-
-
 def _body_problem(mime: str, data: str, max_bytes: int, max_px: int) -> str:
     """What only decoding all of an image shows (its header has passed _header_problem)."""
     clean = image_base64(mime, data)

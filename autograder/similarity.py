@@ -292,15 +292,20 @@ def import_aliases(sources) -> dict[str, str]:
     """name -> the dotted module path it was imported as, over every parsable source."""
     aliases = {}
     for source in sources:
-        if (tree := _parsed(source)) is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for a in node.names:
-                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        if (tree := _parsed(source)) is not None:
+            aliases.update(_tree_aliases(tree))
+    return aliases
+
+
+def _tree_aliases(tree: ast.AST) -> dict[str, str]:
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
     return aliases
 
 
@@ -314,19 +319,21 @@ def _dotted(node, aliases) -> str | None:
     return None
 
 
-def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
+def uses(source: str, aliases: dict[str, str], helpers: dict[str, str] | None = None) -> list[tuple[int, str]]:
     """(line, dotted name) of every use of a forbidden module in `source`: imports, names the
     notebook imported (tf, keras, tf_value_and_grads, ...), attributes of them, the module paths
     __import__ / importlib.import_module / pkgutil.resolve_name are given; and every use of code
     that reaches modules or code by a computed name or through other objects' insides
     (DYNAMIC_NAMES, DYNAMIC_MODULES, DYNAMIC_ATTRIBUTES), and star imports. IPython's magics are
-    read as `pass`; code that still does not parse is searched for the names, outside comments."""
+    read as `pass`; code that still does not parse is searched for the names, outside comments.
+    `helpers`: the student's own functions that use one (_helpers_using), named where called."""
     if (tree := _parsed(source)) is None:
         words = "|".join(re.escape(name) for name, module in aliases.items() if _forbidden(module))
         pattern = re.compile(rf"{_NAMED_IN_TEXT.pattern}|\b({words})\b") if words else _NAMED_IN_TEXT
         return sorted({(number, m.group(0)) for number, line in enumerate(_python_lines(source), 1)
                        for m in pattern.finditer(unicodedata.normalize("NFKC", line.split("#")[0]))})
-    aliases = merged_aliases(aliases, import_aliases([source]))
+    aliases = merged_aliases(aliases, _tree_aliases(tree))
+    helpers = helpers or {}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -338,6 +345,8 @@ def uses(source: str, aliases: dict[str, str]) -> list[tuple[int, str]]:
                     found.append((node.lineno, "." * node.level + name))   # a star binds what no one can read
         elif isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES:
             found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Name) and node.id in helpers:
+            found.append((node.lineno, helpers[node.id]))
         elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES - {"modules"}:
             found.append((node.lineno, node.attr))   # check.__globals__, print.__self__, object.__subclasses__
         elif isinstance(node, (ast.Attribute, ast.Name)):
@@ -382,14 +391,6 @@ def _helpers_using(answers: dict[str, tuple[str, str]], aliases: dict[str, str],
                 if found:
                     helpers[node.name] = f"{node.name}, defined in {gid}, uses {found[0][1]}"
     return helpers
-
-
-def _calls(source: str, helpers: dict[str, str]) -> list[tuple[int, str]]:
-    """(line, what the helper uses) of each use of one of `helpers` by name in `source`."""
-    if not helpers or (tree := _parsed(source)) is None:
-        return []
-    return sorted({(node.lineno, helpers[node.id]) for node in ast.walk(tree)
-                   if isinstance(node, ast.Name) and node.id in helpers})
 
 
 def solution_text(source: str) -> str:
@@ -531,8 +532,8 @@ def analyse(assignment: str, answers: dict[str, dict[str, tuple[str, str]]], rel
         numpy_ids, allowed, aliases = numpy_exercises(source_nb)
         aliases = merged_aliases(aliases, import_aliases(c.source for c in release_nb.cells if c.cell_type == "code"))
         for s in students:
-            extra = import_aliases(src for k, src in answers[s].values() if k == "code")
-            helpers = _helpers_using(answers[s], merged_aliases(aliases, extra), set(numpy_ids))
+            mine = merged_aliases(aliases, import_aliases(src for k, src in answers[s].values() if k == "code"))
+            helpers = _helpers_using(answers[s], mine, set(numpy_ids))
             for gid in numpy_ids:
                 kind, source = answers[s].get(gid, ("code", ""))
                 if kind != "code" or not source.strip():
@@ -540,7 +541,7 @@ def analyse(assignment: str, answers: dict[str, dict[str, tuple[str, str]]], rel
                 # a line given in the template, as given (whitespace aside), is not the student's
                 given = {re.sub(r"\s+", "", line) for line in _python_lines(template[gid][1]) if line.strip()}
                 lines = _python_lines(source)
-                hits = [(line, name) for line, name in uses(source, merged_aliases(aliases, extra)) + _calls(source, helpers)
+                hits = [(line, name) for line, name in uses(source, mine, helpers)
                         if name not in allowed.get(gid, set())
                         and not (0 < line <= len(lines) and re.sub(r"\s+", "", lines[line - 1]) in given)]
                 if hits:
